@@ -1,0 +1,58 @@
+"""Plain records that travel from ingest into the kb store.
+
+Offsets are Python string indices into ``Document.text`` (the cleaned, canonical
+text): ``doc.text[chunk.start:chunk.end] == chunk.text`` always holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Section:
+    """One heading node. ``path`` lists the headings from the root down to this one."""
+
+    path: list[str]
+    start: int  # offset of the heading line
+    end: int  # end of the section body (start of the next sibling-or-higher heading)
+    level: int  # 1 = top level (一、/ 第一章 / #), deeper numbers nest
+    meta: dict[str, str] = field(default_factory=dict)  # e.g. {"responsible": "区司法局"} from 〔责任单位:…〕
+
+
+@dataclass
+class Chunk:
+    section: list[str]  # path of the deepest section containing the chunk
+    start: int
+    end: int
+    text: str
+    page: int | None = None  # 1-based PDF page of ``start``; None for other formats
+    ordinal: int = 0  # position within the document
+    chunk_id: int | None = None  # assigned by the store
+
+
+@dataclass
+class Document:
+    path: str  # identity: path relative to the folder given to ``kb ingest``
+    text: str  # canonical cleaned text
+    title: str = ""
+    date: str = ""  # ISO yyyy-mm-dd, or yyyy-mm / yyyy when that is all we know; "" when unknown
+    region: str = ""  # most specific place, 全国 for national documents, "" when unknown
+    doc_type: str = "other"  # see ingest.metadata.DOC_TYPES
+    issuer: str = ""
+    doc_number: str = ""  # 文号
+    source_format: str = "txt"  # txt | md | html | pdf | docx
+    content_hash: str = ""  # sha256 of the raw file bytes
+    sections: list[Section] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    # PDF only: (start, end, page) spans of the canonical text, 1-based pages
+    pages: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+class IngestError(Exception):
+    """A file that cannot be ingested. ``reason`` is one short human-readable line."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason

@@ -1,0 +1,63 @@
+"""`kb check`: verify that the store, the FAISS index and the BM25 index agree."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kb import indexer
+
+if TYPE_CHECKING:
+    from kb.core import KnowledgeBase
+
+
+def check(kb: KnowledgeBase) -> dict:
+    """Every chunk in all three, nothing extra; offsets exact; embeddings cached.
+
+    Reads the saved index files as they are on disk (it does not repair them first),
+    so a crash that left them stale is reported; ``kb ingest`` or any search repairs it.
+    """
+    problems: list[str] = []
+    store = kb.store
+    gen = store.generation()
+    ids, hashes, _tokens = store.all_chunks()
+    saved = indexer.saved_generation(kb.dir)
+    snap = indexer.load(kb.dir)
+    if snap is None:
+        if len(ids):
+            problems.append("saved FAISS/BM25 indexes are missing or unreadable (a search or `kb ingest` rebuilds "
+                            "them from the store)")
+    else:
+        if saved != gen:
+            problems.append(f"saved indexes reflect store generation {saved}, the store is at {gen} "
+                            "(interrupted write; the next search or `kb ingest` rebuilds them)")
+        faiss_ids = np.sort(snap.vectors.ids())
+        missing = np.setdiff1d(ids, faiss_ids)
+        extra = np.setdiff1d(faiss_ids, ids)
+        if len(missing):
+            problems.append(f"{len(missing)} chunks missing from FAISS (e.g. {missing[:5].tolist()})")
+        if len(extra):
+            problems.append(f"{len(extra)} ids in FAISS that the store does not hold (e.g. {extra[:5].tolist()})")
+        if not np.array_equal(snap.chunk_ids, ids):
+            problems.append(f"BM25 covers {len(snap.chunk_ids)} chunks, the store holds {len(ids)}")
+        if len(snap.bm25) != len(snap.chunk_ids):
+            problems.append("BM25 index size does not match its id list")
+    cached = store.cached_vectors(kb.manifest.embedder, hashes)
+    uncached = sum(1 for h in hashes if h not in cached)
+    if uncached:
+        problems.append(f"{uncached} chunks have no cached embedding")
+    bad = 0
+    for doc_id, text in store.con.execute("SELECT doc_id, text FROM documents"):
+        for c in store.con.execute("SELECT pos_start, pos_end, text FROM chunks WHERE doc_id = ?", (doc_id,)):
+            if text[c[0]:c[1]] != c[2]:
+                bad += 1
+    if bad:
+        problems.append(f"{bad} chunks whose text differs from document text[start:end]")
+    orphans = store.con.execute(
+        "SELECT COUNT(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)").fetchone()[0]
+    if orphans:
+        problems.append(f"{orphans} chunks belong to no document")
+    docs, chunks = store.counts()
+    return {"ok": not problems, "documents": docs, "chunks": chunks, "generation": gen,
+            "index_generation": saved, "problems": problems}

@@ -1,0 +1,291 @@
+"""KnowledgeBase: the one entry point used by the CLI, the HTTP API and the tests."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import threading
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+from kb import indexer
+from kb.embed import Embedder, get_embedder
+from kb.errors import InvalidInput, NotFound
+from kb.manifest import Manifest
+from kb.records import Hit, IngestSummary, SearchFilters
+from kb.search import SearchConfig
+from kb.search import search as run_search
+from kb.settings import Settings
+from kb.store import Store, doc_id_for, text_hash
+from kb.tokenize import tokenize
+
+# A corpus folder's own description files are not documents.
+NOT_DOCUMENTS = frozenset({"README.md", "MANIFEST.tsv", "SOURCES.tsv"})
+
+# Callback for progress: (stage, done, total) with stage in {"parse", "embed", "store"}.
+ProgressFn = Callable[[str, int, int], None]
+
+
+class KnowledgeBase:
+    def __init__(self, index: str | Path | None = None, embedder: str | Embedder | None = None,
+                 settings: Settings | None = None, search_config: SearchConfig | None = None,
+                 create: bool = True):
+        self.settings = settings or Settings()
+        self.dir = Path(index) if index is not None else Path(self.settings.index)
+        if not (self.dir / "store.sqlite").exists() and not create:
+            raise NotFound(f"no index at {self.dir}; build one with `kb ingest --index {self.dir} PATH...`")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        given = embedder if isinstance(embedder, Embedder) else None
+        requested = given.name if given else embedder
+        manifest = Manifest.load(self.dir)
+        if manifest is not None:
+            manifest.check(self.dir, requested, given.dim if given else None)
+        self._embedder = given
+        self._embedder_name = manifest.embedder if manifest else (requested or self.settings.embedder)
+        if manifest is None:
+            manifest = Manifest(embedder=self._embedder_name, dim=self.embedder.dim)
+            manifest.save(self.dir)
+        self.manifest = manifest
+        self.store = Store(self.dir / "store.sqlite")
+        self.search_config = search_config or SearchConfig(fusion=self.settings.fusion)
+        self._snap: indexer.Snapshot | None = None
+        self._snap_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+
+    # -- embedder & snapshot ----------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            emb = get_embedder(self._embedder_name)
+            manifest = getattr(self, "manifest", None)
+            if manifest is not None:
+                manifest.check(self.dir, emb.name, emb.dim)
+            self._embedder = emb
+        return self._embedder
+
+    def snapshot(self) -> indexer.Snapshot:
+        """The current searchable state. Rebuilt from the store when the saved indexes are stale
+        (e.g. after a crash) and no writer is busy; otherwise the last good one is kept."""
+        snap = self._snap
+        gen = self.store.generation()
+        if snap is not None and snap.generation == gen:
+            return snap
+        with self._snap_lock:
+            snap = self._snap
+            if snap is not None and snap.generation == gen:
+                return snap
+            saved = indexer.saved_generation(self.dir)
+            if saved is not None and (snap is None or saved > snap.generation) and saved <= gen:
+                loaded = indexer.load(self.dir)
+                if loaded is not None:
+                    snap = loaded
+            if snap is None or snap.generation != gen:
+                with self._file_lock(blocking=snap is None) as got:
+                    if got:
+                        snap = indexer.build(self.store, self.embedder, snap, self.settings.flat_max)
+                        indexer.save(snap, self.dir)
+            self._snap = snap
+            return snap
+
+    @contextmanager
+    def _file_lock(self, blocking: bool = True):
+        """Cross-process writer lock (CLI ingest while the server runs)."""
+        f = open(self.dir / ".write.lock", "a+")
+        try:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            f.close()
+
+    # -- writes -------------------------------------------------------------------
+    def ingest(self, paths: Iterable[str | Path], root: str | Path | None = None,
+               progress: ProgressFn | None = None) -> IngestSummary:
+        """Ingest files and folders. Identity = path relative to ``root`` (or to the folder given;
+        a file given directly: its file name)."""
+        from ingest import SUPPORTED_SUFFIXES
+        targets: list[tuple[Path, str]] = []
+        summary = IngestSummary()
+        for p in map(Path, paths):
+            base = Path(root) if root is not None else None
+            if p.is_dir():
+                for f in sorted(p.rglob("*")):
+                    if not f.is_file() or f.name.startswith(".") or f.name in NOT_DOCUMENTS:
+                        continue
+                    rel = _rel(f, base) if base else f.relative_to(p).as_posix()
+                    if f.suffix.lower() in SUPPORTED_SUFFIXES:
+                        targets.append((f, rel))
+                    else:
+                        summary.skipped.append((rel, f"unsupported file type {f.suffix or '(none)'}"))
+            else:  # files, and paths that do not exist (reported by the parser)
+                targets.append((p, _rel(p, base) if base else p.name))
+        return self._ingest_docs(((rel, lambda f=f, rel=rel: _parse_path(f, rel, self.settings))
+                                  for f, rel in targets), summary, progress, total=len(targets))
+
+    def ingest_bytes(self, files: list[tuple[str, bytes]], progress: ProgressFn | None = None) -> IngestSummary:
+        from ingest import parse_bytes
+        items = ((name, lambda d=data, n=name: parse_bytes(d, n, max_bytes=self.settings.max_file_bytes))
+                 for name, data in files)
+        return self._ingest_docs(items, IngestSummary(), progress, total=len(files))
+
+    def _ingest_docs(self, items, summary: IngestSummary, progress: ProgressFn | None, total: int) -> IngestSummary:
+        from ingest import IngestError
+        prog = progress or (lambda *a: None)
+        docs = []
+        for i, (rel, parse) in enumerate(items, 1):
+            try:
+                doc = parse()
+                doc.path = rel
+                if self.store.content_hash(rel) == doc.content_hash:
+                    summary.unchanged.append(rel)
+                else:
+                    docs.append(doc)
+            except IngestError as e:
+                summary.failed.append((rel, e.reason))
+            except Exception as e:  # noqa: BLE001 — one bad file never stops the others
+                summary.failed.append((rel, f"unexpected error: {type(e).__name__}: {e}"))
+            prog("parse", i, total)
+        if not docs:
+            self.snapshot()  # completes any interrupted earlier work
+            return summary
+        with self._write_lock, self._file_lock():
+            texts = [[indexer.index_text(d.title, c.section, c.text) for c in d.chunks] for d in docs]
+            flat = [t for ts in texts for t in ts]
+            done = [0]
+
+            def step(n: int) -> None:
+                done[0] += n
+                prog("embed", done[0], len(flat))
+            indexer.embed_missing(self.store, self.embedder, flat, self.settings.embed_batch, step)
+            for i, (doc, ts) in enumerate(zip(docs, texts, strict=True), 1):
+                self.store.put_document(doc, [text_hash(t) for t in ts], [tokenize(t) for t in ts])
+                summary.ingested.append(doc.path)
+                prog("store", i, len(docs))
+            self._refresh()
+        return summary
+
+    def _refresh(self) -> None:
+        """Build and publish a new snapshot after a write (caller holds the write locks)."""
+        snap = indexer.build(self.store, self.embedder, self._snap, self.settings.flat_max)
+        indexer.save(snap, self.dir)
+        if snap.vectors.kind != self.manifest.vector_index:
+            self.manifest.vector_index = snap.vectors.kind
+            self.manifest.save(self.dir)
+        self._snap = snap
+
+    def remove(self, id_or_path: str) -> bool:
+        with self._write_lock, self._file_lock():
+            doc_id = self.store.find_doc_id(id_or_path)
+            if doc_id is None:
+                return False
+            self.store.delete_document(doc_id)
+            self._refresh()
+        return True
+
+    # -- reads --------------------------------------------------------------------
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: SearchFilters | None = None,
+               collapse: bool = True, per_doc: int | None = None) -> list[Hit]:
+        return run_search(self.store, self.snapshot(), self.embedder, query, k=k, mode=mode, filters=filters,
+                          collapse=collapse, per_doc=per_doc, config=self.search_config)
+
+    def ask(self, question: str, k: int = 5) -> dict:
+        from kb.ask import answer
+        hits = self.search(question, k=k)
+        return answer(question, hits, self.embedder, settings=self.settings)
+
+    def compare(self, query: str, by: str = "region", filters: SearchFilters | None = None) -> dict:
+        from kb.compare import compare
+        return compare(self, query, by=by, filters=filters)
+
+    def documents(self, filters: SearchFilters | None = None, offset: int = 0, limit: int = 50) -> tuple[int, list]:
+        where, args = ["1=1"], []
+        f = filters or SearchFilters()
+        if f.doc_type:
+            types = [t.strip() for t in f.doc_type.split(",") if t.strip()]
+            where.append(f"doc_type IN ({','.join('?' * len(types))})")
+            args += types
+        if f.region:
+            where.append("instr(region, ?) > 0")
+            args.append(f.region)
+        if f.year_from is not None:
+            where.append("year >= ?")
+            args.append(f.year_from)
+        if f.year_to is not None:
+            where.append("year <= ?")
+            args.append(f.year_to)
+        if f.path_prefix:
+            where.append("substr(path, 1, ?) = ?")
+            args += [len(f.path_prefix), f.path_prefix]
+        cond = " AND ".join(where)
+        con = self.store.con
+        total = con.execute(f"SELECT COUNT(*) FROM documents WHERE {cond}", args).fetchone()[0]
+        rows = con.execute(
+            "SELECT doc_id, path, title, doc_type, region, date, issuer, doc_number, length(text) AS chars,"
+            " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = documents.doc_id) AS chunks"
+            f" FROM documents WHERE {cond} ORDER BY path LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+        return total, [dict(r) for r in rows]
+
+    def document(self, id_or_path: str) -> dict:
+        doc_id = self.store.find_doc_id(id_or_path)
+        row = self.store.document_row(doc_id) if doc_id else None
+        if row is None:
+            raise NotFound(f"no document '{id_or_path}' in this index (see `kb docs`)")
+        out = {k: row[k] for k in ("doc_id", "path", "title", "doc_type", "region", "date", "issuer",
+                                   "doc_number", "text")}
+        out["sections"] = [{"path": json.loads(s["path"]), "start": s["pos_start"], "end": s["pos_end"]}
+                           for s in self.store.sections_of(doc_id)]
+        out["chunks"] = [{"chunk_id": c["chunk_id"], "section": json.loads(c["section"]), "start": c["pos_start"],
+                          "end": c["pos_end"], "page": c["page"]} for c in self.store.chunks_of(doc_id)]
+        return out
+
+    def passage(self, doc_id: str, start: int, end: int) -> dict:
+        """An exact span of a document with its citation (for the quote basket)."""
+        from kb.cite import citation
+        doc = self.document(doc_id)
+        if not (0 <= start < end <= len(doc["text"])):
+            raise InvalidInput(f"span [{start}, {end}) is outside document {doc_id} (0..{len(doc['text'])})")
+        section: list[str] = []
+        for s in doc["sections"]:
+            if s["start"] <= start < s["end"] and len(s["path"]) >= len(section):
+                section = s["path"]
+        page = next((c["page"] for c in doc["chunks"] if c["start"] <= start < c["end"]), None)
+        return {"doc_id": doc["doc_id"], "path": doc["path"], "title": doc["title"], "date": doc["date"],
+                "doc_type": doc["doc_type"], "region": doc["region"], "section": section, "start": start,
+                "end": end, "page": page, "text": doc["text"][start:end],
+                "citation": citation(doc["title"], doc["doc_type"], doc["date"], section)}
+
+    def stats(self) -> dict:
+        con = self.store.con
+        docs, chunks = self.store.counts()
+        return {
+            "documents": docs, "chunks": chunks, "embedder": self.manifest.embedder, "dim": self.manifest.dim,
+            "index_kind": self.manifest.vector_index, "generation": self.store.generation(),
+            "by_type": dict(con.execute("SELECT doc_type, COUNT(*) FROM documents GROUP BY doc_type").fetchall()),
+            "by_region": dict(con.execute("SELECT region, COUNT(*) FROM documents GROUP BY region").fetchall()),
+        }
+
+    def check(self) -> dict:
+        from kb.check import check
+        return check(self)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _parse_path(path: Path, rel: str, settings: Settings):
+    from ingest import parse_file
+    return parse_file(path, rel, max_bytes=settings.max_file_bytes)
+
+
+__all__ = ["KnowledgeBase", "doc_id_for"]

@@ -1,0 +1,58 @@
+"""Records the kb core hands to the CLI and the API (plain dataclasses, no pydantic)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class SearchFilters:
+    doc_type: str | None = None  # exact doc_type, comma-separated for several
+    region: str | None = None  # substring at any level: 河南 matches 河南省漯河市郾城区
+    year_from: int | None = None
+    year_to: int | None = None
+    path_prefix: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any(v not in (None, "") for v in asdict(self).values())
+
+
+@dataclass
+class Hit:
+    doc_id: str
+    path: str
+    title: str
+    doc_type: str
+    region: str
+    date: str
+    section: list[str]
+    text: str  # exactly doc.text[start:end]
+    start: int
+    end: int
+    page: int | None
+    score: float
+    citation: str
+    highlights: list[list[int]] = field(default_factory=list)  # [start, end] offsets inside ``text``
+    also_in: list[dict] = field(default_factory=list)  # [{doc_id, path, title}] near-identical passages
+    chunk_id: int = 0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("chunk_id")
+        return d
+
+
+@dataclass
+class IngestSummary:
+    ingested: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # unsupported kinds: (path, reason)
+
+    def to_dict(self) -> dict:
+        return {
+            "ingested": self.ingested,
+            "unchanged": self.unchanged,
+            "failed": [{"path": p, "reason": r} for p, r in self.failed],
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+        }

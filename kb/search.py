@@ -1,0 +1,151 @@
+"""The search pipeline: filters → dense + lexical runs → fusion → per-document cap →
+near-duplicate collapsing → Hits with highlights and citations."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from kb.cite import citation
+from kb.dedup import collapse as collapse_groups
+from kb.embed import Embedder
+from kb.errors import InvalidInput
+from kb.fuse import get_fusion
+from kb.highlight import highlight_spans
+from kb.indexer import Snapshot
+from kb.query import parse_query
+from kb.records import Hit, SearchFilters
+from kb.store import Store
+from kb.tokenize import tokenize
+
+MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass
+class SearchConfig:
+    fusion: str = "rrf"
+    weights: tuple[float, float] = (1.0, 1.0)  # (dense, lexical)
+    candidates: int = 100  # per run, before fusion
+    default_per_doc: int = 3  # no document fills the whole page unless asked
+    compare_per_doc: int = 1  # comparison-style queries: one passage per document
+
+
+@lru_cache(maxsize=1)
+def compare_cues() -> tuple[str, ...]:
+    text = resources.files("kb").joinpath("data/compare_cues.txt").read_text(encoding="utf-8")
+    return tuple(w for line in text.splitlines() if (w := line.split("#")[0].strip()))
+
+
+def is_comparison(query: str) -> bool:
+    """Queries like 各地…规定 / …对比 ask for many regions' versions, not one document's."""
+    return any(cue in query for cue in compare_cues())
+
+
+def filter_ids(store: Store, filters: SearchFilters | None, phrases: list[str]) -> np.ndarray | None:
+    """Chunk ids allowed by the filters and phrases, or None when nothing restricts."""
+    where, args = [], []
+    if filters is not None:
+        if filters.doc_type:
+            types = [t.strip() for t in filters.doc_type.split(",") if t.strip()]
+            where.append(f"d.doc_type IN ({','.join('?' * len(types))})")
+            args += types
+        if filters.region:
+            where.append("instr(d.region, ?) > 0")
+            args.append(filters.region.strip())
+        if filters.year_from is not None:
+            where.append("d.year >= ?")
+            args.append(int(filters.year_from))
+        if filters.year_to is not None:
+            where.append("d.year <= ?")
+            args.append(int(filters.year_to))
+        if filters.path_prefix:
+            where.append("substr(d.path, 1, ?) = ?")
+            args += [len(filters.path_prefix), filters.path_prefix]
+    for p in phrases:
+        where.append("instr(c.text, ?) > 0")
+        args.append(p)
+    if not where:
+        return None
+    sql = "SELECT c.chunk_id FROM chunks c JOIN documents d USING (doc_id) WHERE " + " AND ".join(where)
+    return np.fromiter((r[0] for r in store.con.execute(sql, args)), dtype=np.int64)
+
+
+def search(store: Store, snap: Snapshot, embedder: Embedder, query: str, *, k: int = 10,
+           mode: str = "hybrid", filters: SearchFilters | None = None, collapse: bool = True,
+           per_doc: int | None = None, config: SearchConfig | None = None) -> list[Hit]:
+    cfg = config or SearchConfig()
+    if mode not in MODES:
+        raise InvalidInput(f"mode '{mode}' is not one of: {', '.join(MODES)}")
+    if not query or not query.strip():
+        raise InvalidInput("query is empty")
+    if k < 1:
+        raise InvalidInput("k must be at least 1")
+    pq = parse_query(query)
+    terms = tokenize(" ".join([pq.text, *pq.phrases]))
+    expansion_terms = tokenize(" ".join(pq.expansions)) if pq.expansions else []
+    if not terms and not pq.phrases:
+        return []  # only punctuation or function words: nothing to look for
+    if per_doc is None:
+        per_doc = cfg.compare_per_doc if is_comparison(query) else cfg.default_per_doc
+
+    allowed = filter_ids(store, filters, pq.phrases)
+    if allowed is not None and len(allowed) == 0:
+        return []
+    n = max(cfg.candidates, k * 5)
+    runs: list[list[tuple[int, float]]] = []
+    weights: list[float] = []
+    if mode in ("hybrid", "dense") and len(snap.chunk_ids):
+        qtext = " ".join([pq.text, *pq.expansions])
+        ids, scores = snap.vectors.search(embedder.embed_query(qtext), n, allowed)
+        runs.append([(int(i), float(s)) for i, s in zip(ids, scores, strict=True)])
+        weights.append(cfg.weights[0])
+    if mode in ("hybrid", "lexical") and len(snap.chunk_ids):
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(len(snap.chunk_ids), dtype=bool)
+            mask[snap.positions(allowed)] = True
+        pos, scores = snap.bm25.top(terms + expansion_terms, n, mask)
+        runs.append([(int(snap.chunk_ids[p]), float(s)) for p, s in zip(pos, scores, strict=True)])
+        weights.append(cfg.weights[1])
+    fused = runs[0] if len(runs) == 1 else get_fusion(cfg.fusion)(runs, weights)
+    return _to_hits(store, fused, terms + expansion_terms, pq.phrases, k, collapse, per_doc)
+
+
+def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], phrases: list[str], k: int,
+             collapse: bool, per_doc: int | None) -> list[Hit]:
+    rows = store.chunk_rows(cid for cid, _ in ranked)
+    ranked = [(cid, s) for cid, s in ranked if cid in rows]  # an old snapshot may name replaced chunks
+    docs = store.doc_rows(rows[cid]["doc_id"] for cid, _ in ranked)
+    ranked = [(cid, s) for cid, s in ranked if rows[cid]["doc_id"] in docs]
+    groups = collapse_groups([rows[cid]["text"] for cid, _ in ranked]) if collapse else [[i] for i in
+                                                                                           range(len(ranked))]
+    hits: list[Hit] = []
+    per: dict[str, int] = {}
+    for group in groups:
+        cid, score = ranked[group[0]]
+        row = rows[cid]
+        d = docs[row["doc_id"]]
+        if per_doc is not None and per.get(d["doc_id"], 0) >= per_doc:
+            continue
+        per[d["doc_id"]] = per.get(d["doc_id"], 0) + 1
+        section = json.loads(row["section"])
+        also, seen = [], {d["doc_id"]}
+        for j in group[1:]:
+            other = docs[rows[ranked[j][0]]["doc_id"]]
+            if other["doc_id"] not in seen:
+                seen.add(other["doc_id"])
+                also.append({"doc_id": other["doc_id"], "path": other["path"], "title": other["title"]})
+        hits.append(Hit(
+            doc_id=d["doc_id"], path=d["path"], title=d["title"], doc_type=d["doc_type"], region=d["region"],
+            date=d["date"], section=section, text=row["text"], start=row["pos_start"], end=row["pos_end"],
+            page=row["page"], score=round(score, 6), citation=citation(d["title"], d["doc_type"], d["date"], section),
+            highlights=highlight_spans(row["text"], [t for t in terms if len(t) >= 2], phrases),
+            also_in=also, chunk_id=cid,
+        ))
+        if len(hits) >= k:
+            break
+    return hits

@@ -1,0 +1,232 @@
+"""SQLite store: the truth from which every other index is derived.
+
+Tables: documents, sections, chunks (with their BM25 tokens), the embedding cache
+keyed by (embedder, text hash), and meta (schema version, generation, embedder).
+Each committed write bumps ``generation``; derived indexes remember the generation
+they were built from, so a crash between a commit and an index save is detected.
+WAL mode lets searches read while an ingest writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from ingest.records import Document
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE, title TEXT NOT NULL, doc_type TEXT NOT NULL,
+    region TEXT NOT NULL, date TEXT NOT NULL, year INTEGER, issuer TEXT NOT NULL, doc_number TEXT NOT NULL,
+    source_format TEXT NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL, pages TEXT NOT NULL,
+    ingested_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sections (
+    doc_id TEXT NOT NULL, ord INTEGER NOT NULL, path TEXT NOT NULL, pos_start INTEGER NOT NULL,
+    pos_end INTEGER NOT NULL, level INTEGER NOT NULL, meta TEXT NOT NULL, PRIMARY KEY (doc_id, ord));
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, ord INTEGER NOT NULL,
+    section TEXT NOT NULL, pos_start INTEGER NOT NULL, pos_end INTEGER NOT NULL, page INTEGER,
+    text TEXT NOT NULL, index_hash TEXT NOT NULL, tokens TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id);
+CREATE TABLE IF NOT EXISTS embeddings (
+    embedder TEXT NOT NULL, hash TEXT NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (embedder, hash));
+"""
+
+DOC_FIELDS = ("doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number")
+
+
+def doc_id_for(path: str) -> str:
+    """Stable id from the document's identity (its relative path)."""
+    return hashlib.sha1(path.encode("utf-8")).hexdigest()[:16]
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def year_of(date: str) -> int | None:
+    return int(date[:4]) if len(date) >= 4 and date[:4].isdigit() else None
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self.con.executescript(SCHEMA)  # executescript commits by itself: keep it outside write()
+        with self.write() as con:
+            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            con.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+
+    # -- connections ---------------------------------------------------------
+    @property
+    def con(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.row_factory = sqlite3.Row
+            self._local.con = con
+        return con
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction; rolled back whole on any error."""
+        con = self.con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+    # -- meta ----------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.write() as con:
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def generation(self) -> int:
+        return int(self.get_meta("generation", "0") or 0)
+
+    @staticmethod
+    def _bump(con: sqlite3.Connection) -> None:
+        con.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+
+    # -- documents -----------------------------------------------------------
+    def content_hash(self, path: str) -> str | None:
+        row = self.con.execute("SELECT content_hash FROM documents WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def put_document(self, doc: Document, index_hashes: list[str], tokens: list[list[str]]) -> list[int]:
+        """Insert or replace one document with its sections and chunks, atomically. Returns chunk ids."""
+        doc_id = doc_id_for(doc.path)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self.write() as con:
+            self._delete(con, doc_id)
+            con.execute(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (doc_id, doc.path, doc.title, doc.doc_type, doc.region, doc.date, year_of(doc.date),
+                 doc.issuer, doc.doc_number, doc.source_format, doc.content_hash, doc.text,
+                 json.dumps(doc.pages), now),
+            )
+            con.executemany(
+                "INSERT INTO sections VALUES (?,?,?,?,?,?,?)",
+                [(doc_id, i, json.dumps(s.path, ensure_ascii=False), s.start, s.end, s.level,
+                  json.dumps(s.meta, ensure_ascii=False)) for i, s in enumerate(doc.sections)],
+            )
+            ids = []
+            for i, c in enumerate(doc.chunks):
+                cur = con.execute(
+                    "INSERT INTO chunks (doc_id, ord, section, pos_start, pos_end, page, text, index_hash, tokens)"
+                    " VALUES (?,?,?,?,?,?,?,?,?)",
+                    (doc_id, i, json.dumps(c.section, ensure_ascii=False), c.start, c.end, c.page, c.text,
+                     index_hashes[i], " ".join(tokens[i])),
+                )
+                ids.append(cur.lastrowid)
+            self._bump(con)
+        return ids
+
+    def delete_document(self, doc_id: str) -> bool:
+        """Remove one document; False when it was not there."""
+        with self.write() as con:
+            existed = self._delete(con, doc_id)
+            if existed:
+                self._bump(con)
+        return existed
+
+    @staticmethod
+    def _delete(con: sqlite3.Connection, doc_id: str) -> bool:
+        existed = con.execute("SELECT 1 FROM documents WHERE doc_id = ?", (doc_id,)).fetchone() is not None
+        con.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        con.execute("DELETE FROM sections WHERE doc_id = ?", (doc_id,))
+        con.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        return existed
+
+    def find_doc_id(self, id_or_path: str) -> str | None:
+        row = self.con.execute(
+            "SELECT doc_id FROM documents WHERE doc_id = ? OR path = ?", (id_or_path, id_or_path)
+        ).fetchone()
+        return row[0] if row else None
+
+    def document_row(self, doc_id: str) -> sqlite3.Row | None:
+        return self.con.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+
+    def doc_rows(self, doc_ids: Iterable[str]) -> dict[str, sqlite3.Row]:
+        ids = list(set(doc_ids))
+        out: dict[str, sqlite3.Row] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            q = ("SELECT doc_id, path, title, doc_type, region, date, issuer, doc_number FROM documents"
+                 f" WHERE doc_id IN ({','.join('?' * len(part))})")
+            out.update({r["doc_id"]: r for r in self.con.execute(q, part)})
+        return out
+
+    def sections_of(self, doc_id: str) -> list[sqlite3.Row]:
+        return self.con.execute("SELECT * FROM sections WHERE doc_id = ? ORDER BY ord", (doc_id,)).fetchall()
+
+    def chunks_of(self, doc_id: str) -> list[sqlite3.Row]:
+        return self.con.execute(
+            "SELECT chunk_id, section, pos_start, pos_end, page FROM chunks WHERE doc_id = ? ORDER BY ord", (doc_id,)
+        ).fetchall()
+
+    def chunk_rows(self, chunk_ids: Iterable[int]) -> dict[int, sqlite3.Row]:
+        ids = [int(i) for i in chunk_ids]
+        out: dict[int, sqlite3.Row] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            q = ("SELECT chunk_id, doc_id, section, pos_start, pos_end, page, text FROM chunks"
+                 f" WHERE chunk_id IN ({','.join('?' * len(part))})")
+            out.update({r["chunk_id"]: r for r in self.con.execute(q, part)})
+        return out
+
+    def all_chunks(self) -> tuple[np.ndarray, list[str], list[list[str]]]:
+        """(chunk ids ascending, index hashes, token lists) — what the derived indexes are built from."""
+        rows = self.con.execute("SELECT chunk_id, index_hash, tokens FROM chunks ORDER BY chunk_id").fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return ids, [r[1] for r in rows], [r[2].split(" ") if r[2] else [] for r in rows]
+
+    def counts(self) -> tuple[int, int]:
+        d = self.con.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        c = self.con.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return d, c
+
+    # -- embedding cache -------------------------------------------------------
+    def cached_vectors(self, embedder: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        uniq = list(set(hashes))
+        for i in range(0, len(uniq), 500):
+            part = uniq[i:i + 500]
+            q = f"SELECT hash, vec FROM embeddings WHERE embedder = ? AND hash IN ({','.join('?' * len(part))})"
+            for h, blob in self.con.execute(q, [embedder, *part]):
+                out[h] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def put_vectors(self, embedder: str, items: list[tuple[str, np.ndarray]]) -> None:
+        with self.write() as con:
+            con.executemany(
+                "INSERT OR REPLACE INTO embeddings VALUES (?,?,?)",
+                [(embedder, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items],
+            )

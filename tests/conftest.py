@@ -1,0 +1,67 @@
+"""Shared fixtures: one KnowledgeBase over the shipped corpus per session and embedder.
+
+``fake_kb`` uses the deterministic fake embedder (mechanics, fast); ``real_kb`` the bundled
+e5-small model for the handful of semantic checks (built once per session, ~1.5 min).
+Set KB_TEST_CACHE=DIR to keep these indexes between runs (the embedding cache makes a
+rebuild free).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+
+def _index_dir(tmp_path_factory, name: str) -> Path:
+    cache = os.environ.get("KB_TEST_CACHE")
+    if cache:
+        return Path(cache) / name
+    return tmp_path_factory.mktemp(name)
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def fake_kb(tmp_path_factory):
+    from kb.core import KnowledgeBase
+    kb = KnowledgeBase(_index_dir(tmp_path_factory, "fake_kb"), embedder="fake")
+    summary = kb.ingest([CORPUS])
+    assert not summary.failed, summary.failed
+    return kb
+
+
+@pytest.fixture(scope="session")
+def real_kb(tmp_path_factory):
+    from kb.core import KnowledgeBase
+    kb = KnowledgeBase(_index_dir(tmp_path_factory, "real_kb"), embedder="e5-small")
+    summary = kb.ingest([CORPUS])
+    assert not summary.failed, summary.failed
+    return kb
+
+
+@pytest.fixture
+def small_corpus(tmp_path) -> Path:
+    """A private copy of a few shipped documents, safe to modify."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("seeds/002_5300b03fe4b43074.txt", "seeds/004_6277130b06efc827.txt",
+                 "seeds/000_b28d6b4caa93905a.txt"):
+        dst = src / Path(name).name
+        shutil.copy(CORPUS / name, dst)
+    return src
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    out = Path(os.environ.get("KB_TEST_OUTPUT", ROOT / "test-output"))
+    out.mkdir(parents=True, exist_ok=True)
+    return out
