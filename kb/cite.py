@@ -1,0 +1,43 @@
+"""Citation strings: 《条例》第二十五条 for legal texts, 《方案》（2023-02-28） 一、… › （二）… otherwise."""
+
+from __future__ import annotations
+
+import re
+
+# doc_types cited by article number, the way legal texts are quoted
+LEGAL_TYPES = frozenset({"law", "regulation", "rules", "local_regulation", "judicial_interpretation"})
+UNTITLED = "未命名文档"
+MAX_HEADING = 40  # a section heading longer than this is cut with … to keep the citation readable
+
+_NUM = "[0-9零〇一二三四五六七八九十百千万两]+"
+# the numbered element at the start of a section-path entry, e.g. "第二十五条 决策机关应当…" → 第二十五条
+_ARTICLE = re.compile(rf"^\s*(第{_NUM}条(?:之{_NUM})?)")
+_CHAPTER = re.compile(rf"^\s*(第{_NUM}[编章节])")
+
+
+def _title(title: str) -> str:
+    t = (title or "").strip().strip("《》").strip()
+    return f"《{t or UNTITLED}》"
+
+
+def _short(heading: str) -> str:
+    h = " ".join(heading.split()).rstrip("。；;，,：:")
+    return h if len(h) <= MAX_HEADING else h[:MAX_HEADING - 1] + "…"
+
+
+def citation(title: str, doc_type: str, date: str, section: list[str]) -> str:
+    """How a passage is cited. Legal texts: 《title》第X条 (or 《title》第X章 without an article);
+    other documents: 《title》（date） plus the section path joined with ›."""
+    section = [s for s in (section or []) if s and s.strip()]
+    head = _title(title)
+    if doc_type in LEGAL_TYPES:
+        for entry in reversed(section):  # the deepest article: 第二章 › 第二十五条
+            m = _ARTICLE.match(entry)
+            if m:
+                return head + m.group(1)
+        units = [m.group(1) for m in map(_CHAPTER.match, section) if m]
+        return head + "".join(units)
+    out = head + (f"（{date.strip()}）" if date and date.strip() else "")
+    if section:
+        out += " " + " › ".join(_short(s) for s in section)
+    return out

@@ -1,0 +1,136 @@
+"""Tokenizer and BM25 index."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from kb.lexical import BM25Index
+from kb.tokenize import domain_terms, function_words, tokenize
+
+# -- tokenize ------------------------------------------------------------------------------------
+
+
+def test_domain_terms_stay_whole_and_keep_their_parts():
+    toks = tokenize("各级政府要落实重大行政决策程序，推行行政执法公示制度。")
+    assert "重大行政决策" in toks and "行政执法公示" in toks
+    assert {"重大", "行政", "决策", "执法", "公示"} <= set(toks)  # search-mode parts
+
+
+def test_nested_and_punctuated_domain_terms():
+    toks = tokenize("严格执行重大执法决定法制审核制度，全面推行“双随机、一公开”监管")
+    assert "重大执法决定法制审核" in toks and "法制审核" in toks  # 4-char term inside a longer one
+    assert toks.count("双随机一公开") == 1  # jieba splits at 、; the term is found in the raw text
+    assert "双随机一公开" in tokenize("双随机一公开")  # a query without the 、 gives the same token
+
+
+def test_domain_words_are_never_dropped():
+    toks = tokenize("重大事项必须按照规定要求办理，应当依法，不得拖延，可以申请")
+    for w in ("重大", "必须", "规定", "要求", "应当", "不得", "可以"):
+        assert w in toks
+
+
+def test_function_words_whitespace_and_punctuation_are_dropped():
+    toks = tokenize("政府的职责和义务，  以及公民在法律面前是平等的！")
+    assert not {"的", "和", "以及", "在", "是", "，", "！", " ", ""} & set(toks)
+    assert {"政府", "职责", "义务", "公民", "法律", "平等"} <= set(toks)
+
+
+def test_nfkc_lower_case_and_numbers():
+    toks = tokenize("第２５条 ＡＩ监管 GDP增长3.5%")
+    assert "25" in toks and "ai" in toks and "gdp" in toks and "3.5" in toks
+    assert tokenize("") == [] and tokenize(" \n，。") == []
+
+
+def test_single_cjk_characters_are_kept_unless_function_words():
+    toks = tokenize("罚和没")
+    assert "罚" in toks and "没" in toks and "和" not in toks
+
+
+def test_data_tables_are_loaded_and_sane():
+    terms = domain_terms()
+    assert 150 <= len(terms) <= 300
+    stop = function_words()
+    assert {"的", "了", "和", "与", "及", "是", "在"} <= stop
+    assert not {"重大", "规定", "应当", "必须", "要求", "不得", "可以"} & stop
+
+
+# -- BM25 ----------------------------------------------------------------------------------------
+
+DOCS = [
+    ["行政", "复议", "申请", "期限"],
+    ["行政", "诉讼", "起诉", "期限", "期限"],
+    ["天气", "晴朗"],
+    ["行政", "复议", "复议", "机关", "决定", "行政", "复议"],
+]
+
+
+def test_lucene_scores_match_the_formula():
+    ix = BM25Index.build(DOCS, k1=1.2, b=0.75)
+    n, avgdl = len(DOCS), sum(map(len, DOCS)) / len(DOCS)
+
+    def expected(doc, term):
+        df = sum(term in d for d in DOCS)
+        tf = doc.count(term)
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        # Lucene (since 8) leaves the constant (k1 + 1) out of the numerator
+        return idf * tf / (tf + 1.2 * (1 - 0.75 + 0.75 * len(doc) / avgdl))
+
+    s = ix.scores(["复议", "期限"])
+    want = [expected(d, "复议") + expected(d, "期限") for d in DOCS]
+    assert s.dtype == np.float32 and s.shape == (4,)
+    assert np.allclose(s, want, rtol=1e-4)
+    assert ix.params == {"k1": 1.2, "b": 0.75, "method": "lucene"} and len(ix) == 4
+
+
+def test_unknown_and_repeated_query_tokens():
+    ix = BM25Index.build(DOCS)
+    assert np.array_equal(ix.scores(["复议", "不存在的词"]), ix.scores(["复议"]))
+    assert np.array_equal(ix.scores(["复议", "复议"]), ix.scores(["复议"]))
+    assert not ix.scores(["不存在的词", ""]).any() and not ix.scores([]).any()
+
+
+def test_top_orders_limits_and_masks():
+    ix = BM25Index.build(DOCS)
+    pos, sc = ix.top(["复议"], 10)
+    assert pos.tolist() == [3, 0] and sc[0] > sc[1] > 0  # only positions with score > 0
+    assert ix.top(["复议"], 1)[0].tolist() == [3]
+    mask = np.array([True, True, True, False])
+    assert ix.top(["复议"], 10, mask=mask)[0].tolist() == [0]
+    assert ix.top(["天气"], 0)[0].size == 0
+    with pytest.raises(ValueError, match="mask"):
+        ix.top(["复议"], 3, mask=np.ones(2, bool))
+
+
+def test_empty_index_and_empty_documents(tmp_path):
+    empty = BM25Index.build([])
+    assert len(empty) == 0 and empty.scores(["行政"]).shape == (0,)
+    assert empty.top(["行政"], 5)[0].size == 0
+    blank = BM25Index.build([[], []])
+    assert blank.scores(["行政"]).tolist() == [0.0, 0.0]
+    for ix in (empty, blank):
+        ix.save(tmp_path / "e")
+        again = BM25Index.load(tmp_path / "e")
+        assert len(again) == len(ix) and not again.scores(["行政"]).any()
+
+
+def test_save_load_round_trip_replaces_the_old_folder(tmp_path):
+    folder = tmp_path / "bm25"
+    BM25Index.build([["旧", "索引"]]).save(folder)
+    ix = BM25Index.build(DOCS, k1=1.5, b=0.6)
+    ix.save(folder, meta={"generation": 7})
+    again = BM25Index.load(folder)
+    assert len(again) == 4 and again.params == {"k1": 1.5, "b": 0.6, "method": "lucene"}
+    assert again.meta == {"generation": 7}
+    assert np.allclose(again.scores(["行政", "期限"]), ix.scores(["行政", "期限"]))
+    assert not again.scores(["旧"]).any()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bm25"]  # no temp or old folders left
+
+
+def test_load_names_the_broken_folder(tmp_path):
+    with pytest.raises(ValueError, match="nothing-here"):
+        BM25Index.load(tmp_path / "nothing-here")
+    with pytest.raises(TypeError, match="#1"):
+        BM25Index.build([["a"], "not a list"])
