@@ -12,14 +12,20 @@ if TYPE_CHECKING:
     from kb.core import KnowledgeBase
 
 
-def check(kb: KnowledgeBase) -> dict:
+def check(kb: KnowledgeBase, repair: bool = True) -> dict:
     """Every chunk in all three, nothing extra; offsets exact; embeddings cached.
 
-    Reads the saved index files as they are on disk (it does not repair them first),
-    so a crash that left them stale is reported; ``kb ingest`` or any search repairs it.
+    With ``repair`` (the default) stale saved indexes — a crash between a store commit and
+    the index save — are first rebuilt from the store, exactly as the next search would;
+    ``repaired`` says so. Without it the files on disk are judged as they are.
     """
     problems: list[str] = []
     store = kb.store
+    before = indexer.saved_generation(kb.dir)
+    repaired = None
+    if repair and before != store.generation():
+        kb.snapshot()
+        repaired = f"saved indexes were at generation {before}, rebuilt to {store.generation()}"
     gen = store.generation()
     ids, hashes, _tokens = store.all_chunks()
     saved = indexer.saved_generation(kb.dir)
@@ -60,4 +66,4 @@ def check(kb: KnowledgeBase) -> dict:
         problems.append(f"{orphans} chunks belong to no document")
     docs, chunks = store.counts()
     return {"ok": not problems, "documents": docs, "chunks": chunks, "generation": gen,
-            "index_generation": saved, "problems": problems}
+            "index_generation": saved, "repaired": repaired, "problems": problems}

@@ -200,14 +200,17 @@ def evaluate(file: Path, index: IndexOpt = None, as_json: JsonOpt = False,
 
 
 @app.command()
-def check(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+def check(index: IndexOpt = None, as_json: JsonOpt = False,
+          repair: Annotated[bool, typer.Option(help="first rebuild indexes left stale by a crash")] = True) -> None:
     """Verify that store, FAISS and BM25 agree (every chunk in all three, nothing extra)."""
-    res = _open(index).check()
+    res = _open(index).check(repair=repair)
     if as_json:
         _dump(res)
     else:
         typer.echo(f"{'OK' if res['ok'] else 'PROBLEMS'}: {res['documents']} documents, {res['chunks']} chunks, "
                    f"generation {res['generation']}")
+        if res.get("repaired"):
+            typer.echo(f"  repaired: {res['repaired']}")
         for p in res["problems"]:
             typer.echo(f"  - {p}")
     raise typer.Exit(0 if res["ok"] else 1)

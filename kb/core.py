@@ -12,6 +12,7 @@ from pathlib import Path
 from kb import indexer
 from kb.embed import Embedder, get_embedder
 from kb.errors import InvalidInput, NotFound
+from kb.faults import checkpoint
 from kb.manifest import Manifest
 from kb.records import Hit, IngestSummary, SearchFilters
 from kb.search import SearchConfig
@@ -164,6 +165,7 @@ class KnowledgeBase:
             for i, (doc, ts) in enumerate(zip(docs, texts, strict=True), 1):
                 self.store.put_document(doc, [text_hash(t) for t in ts], [tokenize(t) for t in ts])
                 summary.ingested.append(doc.path)
+                checkpoint("store")
                 prog("store", i, len(docs))
             self._refresh()
         return summary
@@ -268,9 +270,9 @@ class KnowledgeBase:
             "by_region": dict(con.execute("SELECT region, COUNT(*) FROM documents GROUP BY region").fetchall()),
         }
 
-    def check(self) -> dict:
+    def check(self, repair: bool = True) -> dict:
         from kb.check import check
-        return check(self)
+        return check(self, repair=repair)
 
     def close(self) -> None:
         self.store.close()

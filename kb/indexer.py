@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.embed import Embedder
+from kb.faults import checkpoint
 from kb.lexical import BM25Index
 from kb.manifest import BM25_PARAMS
 from kb.store import Store, text_hash
@@ -62,6 +63,7 @@ def embed_missing(store: Store, embedder: Embedder, texts: list[str], batch: int
         part = items[i:i + batch]
         vecs = embedder.embed_batch([t for _, t in part], "passage")
         store.put_vectors(embedder.name, [(h, v) for (h, _), v in zip(part, vecs, strict=True)])
+        checkpoint("embed")
         if progress:
             progress(len(part))
     return len(items)
@@ -115,6 +117,7 @@ def save(snap: Snapshot, directory: Path) -> None:
     with open(tmp, "wb") as f:
         np.save(f, snap.chunk_ids)
     os.replace(tmp, directory / "chunk_ids.npy")
+    checkpoint("index")
     meta = directory / (DERIVED + ".tmp")
     meta.write_text(json.dumps({"generation": snap.generation, "chunks": int(len(snap.chunk_ids))}))
     os.replace(meta, directory / DERIVED)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.faults import checkpoint
+
 FLAT = "flat"
 IVF = "ivf_sq8"
 # below this share of the index, a filtered IVF search probes every list: the few allowed
@@ -181,6 +183,7 @@ class VectorIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
         _faiss().write_index(self._index, str(tmp))
+        checkpoint("faiss_tmp")
         os.replace(tmp, path)
 
     @classmethod

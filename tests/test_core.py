@@ -1,0 +1,150 @@
+"""KnowledgeBase mechanics with the fake embedder: store, cache, replace/remove, filters, phrases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb.core import KnowledgeBase
+from kb.errors import IndexMismatch, InvalidInput, NotFound
+from kb.indexer import load as load_snapshot
+from kb.records import SearchFilters
+
+
+def _store_ids(kb: KnowledgeBase) -> np.ndarray:
+    return kb.store.all_chunks()[0]
+
+
+def _assert_consistent(kb: KnowledgeBase) -> None:
+    snap = kb.snapshot()
+    ids = _store_ids(kb)
+    assert np.array_equal(np.sort(snap.vectors.ids()), ids)
+    assert np.array_equal(snap.chunk_ids, ids)
+    assert len(snap.bm25) == len(ids)
+    assert kb.check()["ok"], kb.check()["problems"]
+
+
+def test_ingest_reingest_is_noop_and_uses_cache(tmp_path, small_corpus):
+    kb = KnowledgeBase(tmp_path / "idx", embedder="fake")
+    first = kb.ingest([small_corpus])
+    assert len(first.ingested) == 3 and not first.failed
+    embedded = kb.embedder.texts_embedded
+    assert embedded > 0
+    gen = kb.store.generation()
+    again = kb.ingest([small_corpus])
+    assert sorted(again.unchanged) == sorted(first.ingested) and not again.ingested
+    assert kb.embedder.texts_embedded == embedded  # nothing embedded the second time
+    assert kb.store.generation() == gen
+
+
+def test_changed_file_replaces_and_reembeds_only_changed_chunks(tmp_path, small_corpus):
+    kb = KnowledgeBase(tmp_path / "idx", embedder="fake")
+    kb.ingest([small_corpus])
+    doc_before = kb.document("002_5300b03fe4b43074.txt")
+    old_chunk_ids = {c["chunk_id"] for c in doc_before["chunks"]}
+    embedded = kb.embedder.texts_embedded
+    f = small_corpus / "002_5300b03fe4b43074.txt"
+    f.write_text(f.read_text(encoding="utf-8") + "\n（五）新增一条独特测试措施：建立蓝鲸档案制度。\n", encoding="utf-8")
+    res = kb.ingest([small_corpus])
+    assert res.ingested == ["002_5300b03fe4b43074.txt"] and len(res.unchanged) == 2
+    assert 0 < kb.embedder.texts_embedded - embedded <= 2  # only the changed chunk(s)
+    doc_after = kb.document("002_5300b03fe4b43074.txt")
+    assert not old_chunk_ids & {c["chunk_id"] for c in doc_after["chunks"]}
+    hits = kb.search('"蓝鲸档案"', k=5)
+    assert hits and all("蓝鲸档案" in h.text for h in hits)
+    _assert_consistent(kb)
+
+
+def test_remove_updates_store_and_indexes(tmp_path, small_corpus):
+    kb = KnowledgeBase(tmp_path / "idx", embedder="fake")
+    kb.ingest([small_corpus])
+    doc = kb.document("004_6277130b06efc827.txt")
+    assert kb.remove(doc["doc_id"]) is True
+    assert kb.remove(doc["doc_id"]) is False
+    with pytest.raises(NotFound):
+        kb.document(doc["doc_id"])
+    assert all(h.doc_id != doc["doc_id"] for h in kb.search("清泉乡 法治政府建设", k=20))
+    _assert_consistent(kb)
+    saved = load_snapshot(kb.dir)
+    assert saved is not None and saved.generation == kb.store.generation()
+
+
+def test_reopen_and_embedder_mismatch(tmp_path, small_corpus):
+    kb = KnowledgeBase(tmp_path / "idx", embedder="fake")
+    kb.ingest([small_corpus])
+    hits = [h.chunk_id for h in kb.search("重大行政决策", k=5)]
+    again = KnowledgeBase(tmp_path / "idx")
+    assert again.manifest.embedder == "fake"
+    assert [h.chunk_id for h in again.search("重大行政决策", k=5)] == hits
+    with pytest.raises(IndexMismatch, match="--embedder fake"):
+        KnowledgeBase(tmp_path / "idx", embedder="fake:32")
+    with pytest.raises(NotFound, match="kb ingest"):
+        KnowledgeBase(tmp_path / "missing", create=False)
+
+
+def test_failures_are_reported_and_others_stored(tmp_path, small_corpus):
+    (small_corpus / "empty.txt").write_bytes(b"")
+    (small_corpus / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 100)
+    (small_corpus / "table.xls").write_bytes(b"x")
+    kb = KnowledgeBase(tmp_path / "idx", embedder="fake")
+    res = kb.ingest([small_corpus, tmp_path / "nope.txt"])
+    failed = dict(res.failed)
+    assert set(failed) == {"empty.txt", "binary.txt", "nope.txt"}
+    assert all(reason for reason in failed.values())
+    assert [p for p, _ in res.skipped] == ["table.xls"]
+    assert len(res.ingested) == 3
+
+
+def test_phrase_and_filters(fake_kb):
+    hits = fake_kb.search('"合法性审查"', k=10)
+    assert hits and all("合法性审查" in h.text for h in hits)
+    for f, ok in [
+        (SearchFilters(doc_type="news"), lambda h: h.doc_type == "news"),
+        (SearchFilters(region="重庆"), lambda h: "重庆" in h.region),
+        (SearchFilters(year_from=2020, year_to=2023), lambda h: 2020 <= int(h.date[:4]) <= 2023),
+        (SearchFilters(path_prefix="seeds/"), lambda h: h.path.startswith("seeds/")),
+    ]:
+        hits = fake_kb.search("法治政府建设", k=5, filters=f)
+        assert hits, f
+        assert all(ok(h) for h in hits), f
+    assert fake_kb.search("法治", filters=SearchFilters(region="火星")) == []
+
+
+def test_hits_are_exact_spans_with_citations(fake_kb):
+    for mode in ("hybrid", "dense", "lexical"):
+        hits = fake_kb.search("重大行政决策 公众参与 专家论证", k=8, mode=mode)
+        assert hits, mode
+        for h in hits:
+            doc = fake_kb.document(h.doc_id)
+            assert doc["text"][h.start:h.end] == h.text
+            assert h.citation.startswith("《")
+            for s, e in h.highlights:
+                assert 0 <= s < e <= len(h.text)
+
+
+def test_near_duplicates_collapse(tmp_path, small_corpus):
+    text = (small_corpus / "004_6277130b06efc827.txt").read_text(encoding="utf-8")
+    (small_corpus / "copy_of_004.txt").write_text(text, encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "idx", embedder="fake")
+    kb.ingest([small_corpus])
+    hits = kb.search("清泉乡 提高依法决策水平", k=5)
+    top = hits[0]
+    assert {a["path"] for a in top.also_in} & {"copy_of_004.txt", "004_6277130b06efc827.txt"}
+    flat = kb.search("清泉乡 提高依法决策水平", k=5, collapse=False)
+    assert len({h.text for h in flat}) < len(flat)  # without collapsing the copy shows up twice
+
+
+def test_bad_queries(fake_kb):
+    with pytest.raises(InvalidInput):
+        fake_kb.search("   ")
+    with pytest.raises(InvalidInput, match="mode"):
+        fake_kb.search("法治", mode="fuzzy")
+    assert fake_kb.search("？？！！。。") == []
+
+
+def test_passage_span_and_citation(fake_kb):
+    hit = fake_kb.search("重大行政决策", k=1)[0]
+    p = fake_kb.passage(hit.doc_id, hit.start, hit.end)
+    assert p["text"] == hit.text and p["citation"]
+    with pytest.raises(InvalidInput):
+        fake_kb.passage(hit.doc_id, 5, 2)
