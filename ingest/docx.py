@@ -1,0 +1,82 @@
+"""Word .docx → text, one paragraph a line; heading styles (Heading 1 / 标题 1 …) become headings."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from functools import cache
+
+from ingest.data import rows
+from ingest.load import Loaded
+from ingest.records import IngestError
+
+
+@cache
+def _style_patterns() -> tuple[re.Pattern, re.Pattern]:
+    found = {r[0]: re.compile(r[5]) for r in rows("headings.tsv") if r[1] == "docx"}
+    return found["docx-heading"], found["docx-title"]
+
+
+def load_docx(data: bytes, path: str) -> Loaded:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise IngestError(path, "not a Word .docx file (not a ZIP package)")
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks = list(_blocks(document))
+    except PackageNotFoundError:
+        raise IngestError(path, "not a Word .docx file (no word/document.xml)") from None
+    except (KeyError, ValueError, zipfile.BadZipFile, OSError) as e:
+        raise IngestError(path, f"DOCX is damaged: {' '.join(str(e).split())[:160]}") from None
+    except Exception as e:  # lxml errors for broken XML parts
+        raise IngestError(
+            path, f"DOCX is damaged: {type(e).__name__}: {' '.join(str(e).split())[:120]}"
+        ) from None
+
+    heading_re, title_re = _style_patterns()
+    lines: list[str] = []
+    headings: list[tuple[int, int]] = []
+    meta: dict[str, str] = {}
+    offset = 0
+    for text, style in blocks:
+        text = text.replace("\r", "").replace("\x0b", "\n")
+        stripped = text.strip()
+        if stripped:
+            m = heading_re.match(style)
+            if m:
+                headings.append((offset, max(1, min(6, int(m.group(1))))))
+            elif title_re.match(style) and "title" not in meta:
+                meta["title"] = stripped
+        lines.append(text)
+        offset += len(text) + 1
+    try:
+        core_title = (document.core_properties.title or "").strip()
+    except Exception:  # a broken docProps/core.xml must not cost us the text
+        core_title = ""
+    if core_title and "title" not in meta:
+        meta["title"] = core_title
+    return Loaded(text="\n".join(lines), fmt="docx", headings=headings, meta=meta)
+
+
+def _blocks(document):
+    """(text, style name) for every paragraph and table row, in document order."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            p = Paragraph(child, document)
+            yield p.text, (p.style.name if p.style is not None else "") or ""
+        elif tag == "tbl":
+            for row in Table(child, document).rows:
+                cells: list[str] = []
+                for cell in row.cells:
+                    t = cell.text.strip()
+                    if t and (not cells or cells[-1] != t):  # merged cells repeat their text
+                        cells.append(t)
+                yield " ".join(cells), ""
