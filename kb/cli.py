@@ -167,6 +167,8 @@ def ask(question: str, index: IndexOpt = None, as_json: JsonOpt = False, k: int 
     if as_json:
         _dump(res)
         return
+    if res.get("note"):
+        typer.echo(f"（{res['note']}）")
     typer.echo(res["answer"])
     for i, c in enumerate(res.get("citations", []), 1):
         typer.echo(f"  [{i}] {c['citation']}  ({c['path']} {c['start']}–{c['end']})")
@@ -174,7 +176,7 @@ def ask(question: str, index: IndexOpt = None, as_json: JsonOpt = False, k: int 
 
 @app.command()
 def compare(query: str, index: IndexOpt = None, as_json: JsonOpt = False,
-            by: Annotated[str, typer.Option(help="region | doc_type | year")] = "region") -> None:
+            by: Annotated[str, typer.Option(help="region | province | doc_type | year")] = "region") -> None:
     """How different regions (or types/years) wrote the same measure, side by side."""
     res = _open(index).compare(query, by=by)
     if as_json:

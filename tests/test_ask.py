@@ -1,0 +1,200 @@
+"""Q&A: extractive answers quote the passages verbatim with [n] markers, refuse off-topic
+questions, and the optional generative mode is checked against a mock endpoint."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+import pytest
+
+from kb.ask import NOT_FOUND, answer, extract, renumber, split_sentences
+from kb.embed import FakeEmbedder
+from kb.records import Hit
+from kb.settings import Settings
+
+MARK = re.compile(r"\[(\d+)\]")
+
+DECISION = (
+    "第三条 重大行政决策应当遵循科学、民主、依法决策原则。\n"
+    "第四条 作出重大行政决策应当履行公众参与、专家论证、风险评估、合法性审查和集体讨论决定等法定程序。"
+    "决策机关应当对决策草案进行合法性审查；未经合法性审查或者经审查不合法的，不得提交讨论。"
+)
+BUSINESS = (
+    "第十条 政务服务机构应当推行“一网通办”，企业开办时间压缩至三个工作日以内。"
+    "市场主体登记实行告知承诺制。"
+)
+COPY = "作出重大行政决策应当履行公众参与、专家论证、风险评估、合法性审查和集体讨论决定等法定程序。"
+
+
+def hit(text: str, title: str, n: int, section: list[str] | None = None) -> Hit:
+    return Hit(doc_id=f"d{n}", path=f"laws/{title}.md", title=title, doc_type="regulation", region="全国",
+               date="2019-04-20", section=section or ["第一章 总则"], text=text, start=100, end=100 + len(text),
+               page=None, score=1.0 / (n + 1), citation=f"《{title}》第一章 总则", chunk_id=n)
+
+
+@pytest.fixture(scope="module")
+def emb():
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def hits():
+    # the business passage ranks first, so the relevant one has to be found and renumbered [1]
+    return [hit(BUSINESS, "某市优化营商环境条例", 0), hit(DECISION, "重大行政决策程序暂行条例", 1),
+            hit(COPY, "某省重大行政决策程序规定", 2)]
+
+
+def sentences_of(answer_text: str) -> list[tuple[str, int]]:
+    """(sentence, marker) pairs of an answer."""
+    parts = re.findall(r"(.+?)\[(\d+)\]", answer_text)
+    return [(s, int(n)) for s, n in parts]
+
+
+def test_split_sentences_gives_exact_offsets():
+    text = "  第一条 为了规范程序，制定本条例。\n## 第二章\n他说：“应当依法办事。”然后离开了会场；好\n最后一句没有句号"
+    spans = split_sentences(text)
+    pieces = [text[s:e] for s, e in spans]
+    assert pieces == ["第一条 为了规范程序，制定本条例。", "他说：“应当依法办事。”", "然后离开了会场；", "最后一句没有句号"]
+
+
+def test_extractive_answer_quotes_and_cites(hits, emb):
+    out = extract("重大行政决策需经哪些程序", hits, emb)
+    assert out["found"] is True and out["mode"] == "extractive"
+    pairs = sentences_of(out["answer"])
+    assert pairs and "".join(s + f"[{n}]" for s, n in pairs) == out["answer"]  # every sentence is marked
+    numbers = {n for _, n in pairs}
+    assert numbers == set(range(1, len(out["citations"]) + 1))  # only cited hits, numbered 1..n
+    assert all(c["doc_id"] != "d0" for c in out["citations"])  # the off-topic top hit is not cited
+    assert "公众参与、专家论证、风险评估、合法性审查和集体讨论决定" in out["answer"]
+    for sentence, n in pairs:
+        cited = out["citations"][n - 1]
+        assert sentence in cited["text"]  # verbatim quotation of the cited passage
+        assert [sentence] == [cited["text"][s:e] for s, e in cited["highlights"] if cited["text"][s:e] == sentence]
+    assert "chunk_id" not in out["citations"][0]
+
+
+def test_near_duplicate_sentences_are_quoted_once(hits, emb):
+    out = extract("重大行政决策需经哪些程序", hits, emb)
+    assert out["answer"].count("专家论证、风险评估") == 1
+
+
+def test_off_topic_questions_are_not_answered(hits, emb):
+    for q in ("今天天气怎么样", "如何烹饪红烧肉"):
+        out = extract(q, hits, emb)
+        assert out == {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "extractive"}
+
+
+def test_lead_in_sentences_are_not_quoted_alone(emb):
+    text = "第二十条 重大行政决策应当经过下列程序：\n（一）公众参与；\n（二）专家论证；\n（三）合法性审查。"
+    out = extract("重大行政决策应当经过哪些程序", [hit(text, "某省重大行政决策程序规定", 0)], emb)
+    assert out["found"] and "下列程序：" not in out["answer"]
+    assert "（一）公众参与；[1]" in out["answer"]
+
+
+def test_no_hits_or_no_content_terms(emb, hits):
+    assert extract("重大行政决策", [], emb)["found"] is False
+    assert extract("哪些？", hits, emb)["found"] is False
+
+
+def test_max_sentences(hits, emb):
+    out = extract("重大行政决策 合法性审查 程序", hits, emb, max_sentences=1)
+    assert len(sentences_of(out["answer"])) == 1
+
+
+def test_renumber_drops_dangling_markers():
+    text, order = renumber("甲[3]。乙[9]。丙[1,3]。丁[2、9]", 3)
+    assert text == "甲[1]。乙。丙[2][1]。丁[3]"
+    assert order == [3, 1, 2]
+
+
+def llm_settings(**kw) -> Settings:
+    return Settings(llm_base_url="http://llm.test/v1", llm_model="qwen-test", llm_api_key="sk-test", **kw)
+
+
+def test_generative_answer_renumbers_and_drops_bad_citations(hits, emb):
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        content = "重大行政决策须经公众参与、专家论证等法定程序[2]。另见[7]。"
+        return httpx.Response(200, json={"choices": [{"message": {"content": content}}]})
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    out = answer("重大行政决策需经哪些程序", hits, emb, settings=llm_settings(), client=client)
+    assert out["mode"] == "generative" and out["found"] is True
+    assert out["answer"] == "重大行政决策须经公众参与、专家论证等法定程序[1]。另见。"
+    assert [c["doc_id"] for c in out["citations"]] == ["d1"]
+    (req,) = seen
+    assert str(req.url) == "http://llm.test/v1/chat/completions"
+    assert req.headers["authorization"] == "Bearer sk-test"
+    body = json.loads(req.content)
+    assert body["model"] == "qwen-test"
+    prompt = body["messages"][-1]["content"]
+    assert "重大行政决策需经哪些程序" in prompt and "[2] 《重大行政决策程序暂行条例》" in prompt
+
+
+@pytest.mark.parametrize("failure", ["timeout", "status", "garbage", "uncited"])
+def test_generative_failure_falls_back_to_extractive(hits, emb, failure):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if failure == "timeout":
+            raise httpx.ReadTimeout("timed out", request=request)
+        if failure == "status":
+            return httpx.Response(503, text="overloaded")
+        if failure == "garbage":
+            return httpx.Response(200, text="<html>not json</html>")
+        return httpx.Response(200, json={"choices": [{"message": {"content": "须经法定程序。"}}]})
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    out = answer("重大行政决策需经哪些程序", hits, emb, settings=llm_settings(llm_timeout=0.5), client=client)
+    assert out["mode"] == "extractive_fallback"
+    assert out["note"].startswith("生成式回答不可用")
+    assert out["found"] is True and out["answer"] == extract("重大行政决策需经哪些程序", hits, emb)["answer"]
+
+
+def test_off_topic_question_never_reaches_the_model(hits, emb):
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200, json={"choices": [{"message": {"content": "红烧肉要先焯水[1]。"}}]})
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    out = answer("如何烹饪红烧肉", hits, emb, settings=llm_settings(), client=client)
+    assert out["found"] is False and out["answer"] == NOT_FOUND and not calls
+
+
+def test_model_saying_not_found_is_respected(hits, emb):
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"choices": [{"message": {"content": "未找到相关依据。"}}]})
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    out = answer("重大行政决策需经哪些程序", hits, emb, settings=llm_settings(), client=client)
+    assert out == {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "generative"}
+
+
+def test_kb_ask_on_fake_kb(fake_kb):
+    out = fake_kb.ask("重大行政决策需经哪些程序", k=5)
+    assert set(out) >= {"answer", "found", "citations", "mode"}
+    if out["found"]:
+        assert len(MARK.findall(out["answer"])) >= 1
+        doc = fake_kb.document(out["citations"][0]["doc_id"])
+        c = out["citations"][0]
+        assert doc["text"][c["start"]:c["end"]] == c["text"]
+
+
+@pytest.mark.model
+def test_real_answer_to_decision_procedure(real_kb):
+    out = real_kb.ask("重大行政决策需经哪些程序", k=5)
+    assert out["found"] is True, out
+    for term in ("公众参与", "专家论证", "风险评估", "合法性审查", "集体讨论决定"):
+        assert term in out["answer"], (term, out["answer"])
+    assert MARK.search(out["answer"])
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("question", ["今天天气怎么样", "如何烹饪红烧肉"])
+def test_real_off_topic(real_kb, question):
+    out = real_kb.ask(question, k=5)
+    assert out["found"] is False and out["answer"] == NOT_FOUND and out["citations"] == []

@@ -1,0 +1,207 @@
+"""The web page in a real Chromium (Playwright) against a live uvicorn over fake_kb:
+search with highlights, the document view's exact span, ask, compare, the quote basket
+and its .docx download, and the narrow layout. Screenshots go to KB_TEST_OUTPUT."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:
+    pytest.skip("browser tests need playwright (pip install playwright)", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parent.parent
+QUERY = "重大行政决策 合法性审查"
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    out = Path(os.environ["KB_TEST_OUTPUT"]) if os.environ.get("KB_TEST_OUTPUT") else ROOT / "test-output/screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(fake_kb):
+    import uvicorn
+
+    from api.app import create_app
+    from kb.settings import Settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(kb=fake_kb, settings=Settings()), host="127.0.0.1", port=port,
+                            log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True, locale="zh-CN")
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(server)
+    expect(pg.get_by_test_id("stats")).to_contain_text("篇文件")
+    yield pg
+    ctx.close()
+    assert not errors, errors  # no JavaScript errors on the way
+
+
+def search(pg, query: str = QUERY) -> None:
+    pg.get_by_test_id("search-input").fill(query)
+    pg.get_by_test_id("search-submit").click()
+    expect(pg.get_by_test_id("search-status")).to_contain_text("结果")
+
+
+def in_viewport(pg, selector: str) -> bool:
+    return pg.eval_on_selector(selector, "e => { const r = e.getBoundingClientRect();"
+                                         " return r.bottom > 0 && r.top < window.innerHeight; }")
+
+
+def test_search_document_ask_compare_basket(page, fake_kb, shots):
+    pg = page
+    search(pg)
+    results = pg.get_by_test_id("result")
+    expect(results.first).to_be_visible()
+    assert pg.locator("[data-testid=result] mark").count() > 0  # matched terms highlighted
+    pg.screenshot(path=str(shots / "search.png"), full_page=False)
+
+    # the document view highlights exactly the hit's span and scrolls to it
+    hit_text = results.first.get_by_test_id("hit-text").text_content()
+    results.first.get_by_test_id("result-open").click()
+    mark = pg.get_by_test_id("doc-highlight")
+    expect(mark).to_be_visible()
+    assert mark.text_content() == hit_text
+    assert in_viewport(pg, "#doc-hit")
+    pg.screenshot(path=str(shots / "document.png"))
+    items = pg.get_by_test_id("outline-item")
+    if items.count() > 1:  # the outline jumps to its section
+        items.last.click()
+        assert in_viewport(pg, f"#sec-{items.count() - 1}")
+    pg.get_by_test_id("doc-back").click()
+
+    # two passages into the basket
+    results.nth(0).get_by_test_id("add-basket").click()
+    results.nth(1).get_by_test_id("add-basket").click()
+    expect(pg.get_by_test_id("basket-count")).to_have_text("2")
+    texts = [results.nth(i).get_by_test_id("hit-text").text_content() for i in (0, 1)]
+
+    # ask: an answer, its markers linked to citations (or the honest not-found line)
+    pg.get_by_test_id("tab-ask").click()
+    pg.get_by_test_id("ask-input").fill("重大行政决策需经哪些程序")
+    pg.get_by_test_id("ask-submit").click()
+    answer = pg.get_by_test_id("answer")
+    expect(answer).to_be_visible()
+    markers = pg.get_by_test_id("cite-marker")
+    if markers.count():
+        assert pg.get_by_test_id("citation").count() >= 1
+        markers.first.click()
+        assert in_viewport(pg, "#cite-1")
+    else:
+        expect(answer).to_have_text("未找到相关依据。")
+    pg.screenshot(path=str(shots / "ask.png"))
+
+    # compare: one column per province, side by side
+    pg.get_by_test_id("tab-compare").click()
+    pg.get_by_test_id("compare-input").fill("优化营商环境条例 政务服务")
+    pg.get_by_test_id("compare-by").select_option("province")
+    pg.get_by_test_id("compare-submit").click()
+    groups = pg.get_by_test_id("compare-group")
+    expect(groups.first).to_be_visible()
+    expected = fake_kb.compare("优化营商环境条例 政务服务", by="province")
+    assert groups.count() == len(expected["groups"])
+    assert pg.get_by_test_id("compare-key").all_text_contents() == [g["key"] for g in expected["groups"]]
+    if groups.count() > 1:  # side by side: same top, different left
+        a, b = groups.nth(0).bounding_box(), groups.nth(1).bounding_box()
+        assert a["y"] == b["y"] and a["x"] < b["x"]
+    pg.screenshot(path=str(shots / "compare.png"))
+
+    # basket: reorder, download .docx with both passages and their citations
+    pg.get_by_test_id("tab-basket").click()
+    basket = pg.get_by_test_id("basket-item")
+    expect(basket).to_have_count(2)
+    basket.nth(0).get_by_test_id("basket-down").click()
+    assert basket.nth(0).locator(".passage").text_content() == texts[1]
+    pg.screenshot(path=str(shots / "basket.png"))
+    with pg.expect_download() as dl:
+        pg.get_by_test_id("export-docx").click()
+    download = dl.value
+    assert download.suggested_filename.endswith(".docx") and "摘录汇编" in download.suggested_filename
+    saved = shots / "basket-export.docx"
+    download.save_as(saved)
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(io.BytesIO(saved.read_bytes())).paragraphs)
+    stored = [dict(x) for x in pg.evaluate("JSON.parse(localStorage.getItem('fazhi-kb.basket'))")]
+    assert [s["text"] for s in stored] == [texts[1], texts[0]]
+    for s in stored:
+        passage = fake_kb.passage(s["doc_id"], s["start"], s["end"])
+        assert passage["text"].strip() in text and passage["citation"] in text
+    assert text.index(texts[1].strip()) < text.index(texts[0].strip())  # basket order kept
+
+    # the basket survives a reload (localStorage); remove empties it item by item
+    pg.reload()
+    expect(pg.get_by_test_id("basket-count")).to_have_text("2")
+    pg.get_by_test_id("tab-basket").click()
+    pg.get_by_test_id("basket-remove").first.click()
+    expect(pg.get_by_test_id("basket-item")).to_have_count(1)
+    expect(pg.get_by_test_id("basket-count")).to_have_text("1")
+
+
+def test_markdown_export(page):
+    pg = page
+    search(pg)
+    pg.get_by_test_id("add-basket").first.click()
+    hit_text = pg.get_by_test_id("hit-text").first.text_content()
+    pg.get_by_test_id("tab-basket").click()
+    with pg.expect_download() as dl:
+        pg.get_by_test_id("export-md").click()
+    md = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert md.startswith("# 摘录汇编") and hit_text.strip().splitlines()[0] in md
+
+
+def test_narrow_screen(browser, server, shots):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    pg = ctx.new_page()
+    pg.goto(server)
+    search(pg)
+    expect(pg.get_by_test_id("result").first).to_be_visible()
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    pg.screenshot(path=str(shots / "narrow.png"))
+    pg.get_by_test_id("result-open").first.click()
+    expect(pg.get_by_test_id("doc-highlight")).to_be_visible()
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    pg.screenshot(path=str(shots / "narrow-document.png"))
+    ctx.close()
