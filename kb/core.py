@@ -191,8 +191,17 @@ class KnowledgeBase:
     # -- reads --------------------------------------------------------------------
     def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: SearchFilters | None = None,
                collapse: bool = True, per_doc: int | None = None) -> list[Hit]:
-        return run_search(self.store, self.snapshot(), self.embedder, query, k=k, mode=mode, filters=filters,
-                          collapse=collapse, per_doc=per_doc, config=self.search_config)
+        return run_search(self.store, self.snapshot(), self._query_embedder(), query, k=k, mode=mode,
+                          filters=filters, collapse=collapse, per_doc=per_doc, config=self.search_config)
+
+    def _query_embedder(self) -> Embedder:
+        """The embedder, with an LRU of query vectors: embedding a query is most of a search's time,
+        and the web page asks the same query again for search, ask and compare."""
+        emb = self.embedder
+        if getattr(emb, "_kb_query_cache", None) is None:
+            from functools import lru_cache
+            emb._kb_query_cache = lru_cache(maxsize=1024)(emb.embed_query)
+        return _CachedQueries(emb)
 
     def ask(self, question: str, k: int = 5) -> dict:
         from kb.ask import answer
@@ -276,6 +285,19 @@ class KnowledgeBase:
 
     def close(self) -> None:
         self.store.close()
+
+
+class _CachedQueries:
+    """Delegates to an Embedder but answers embed_query from its LRU."""
+
+    def __init__(self, emb: Embedder):
+        self._emb = emb
+
+    def embed_query(self, text: str):
+        return self._emb._kb_query_cache(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._emb, name)
 
 
 def _rel(path: Path, root: Path) -> str:

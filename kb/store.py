@@ -197,7 +197,7 @@ class Store:
         out: dict[int, sqlite3.Row] = {}
         for i in range(0, len(ids), 500):
             part = ids[i:i + 500]
-            q = ("SELECT chunk_id, doc_id, section, pos_start, pos_end, page, text FROM chunks"
+            q = ("SELECT chunk_id, doc_id, ord, section, pos_start, pos_end, page, text FROM chunks"
                  f" WHERE chunk_id IN ({','.join('?' * len(part))})")
             out.update({r["chunk_id"]: r for r in self.con.execute(q, part)})
         return out

@@ -1,0 +1,52 @@
+"""Passage windows: match on article-sized chunks, return a little more.
+
+A hit's chunk is widened with its neighbouring chunks of the same top-level section
+(the next article first, then the previous) up to a character budget, so a result
+shows the provision together with the sentences that complete it (the amount in the
+next clause, the list in the next article). The span stays exact: text == doc.text[start:end].
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+from kb.store import Store
+
+REACH = 4  # neighbours considered on each side
+
+
+@dataclass
+class Window:
+    start: int
+    end: int
+    page: int | None
+    text: str
+
+
+def widen(store: Store, row: sqlite3.Row, budget: int) -> Window:
+    start, end, page = row["pos_start"], row["pos_end"], row["page"]
+    if budget > end - start:
+        top = json.loads(row["section"])[:1]
+        near = store.con.execute(
+            "SELECT ord, section, pos_start, pos_end, page FROM chunks WHERE doc_id = ? AND ord BETWEEN ? AND ?"
+            " ORDER BY ord", (row["doc_id"], row["ord"] - REACH, row["ord"] + REACH)).fetchall()
+        me = next(i for i, n in enumerate(near) if n["ord"] == row["ord"])
+        lo = hi = me
+        grew = True
+        while grew:
+            grew = False
+            for j in (hi + 1, lo - 1):  # following text first: it usually completes the provision
+                if 0 <= j < len(near) and json.loads(near[j]["section"])[:1] == top:
+                    s, e = min(start, near[j]["pos_start"]), max(end, near[j]["pos_end"])
+                    if e - s <= budget:
+                        start, end, grew = s, e, True
+                        if j > hi:
+                            hi = j
+                        else:
+                            lo, page = j, near[j]["page"]
+    text = row["text"] if (start, end) == (row["pos_start"], row["pos_end"]) else store.con.execute(
+        "SELECT substr(text, ?, ?) FROM documents WHERE doc_id = ?", (start + 1, end - start, row["doc_id"])
+    ).fetchone()[0]
+    return Window(start, end, page, text)
