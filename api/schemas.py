@@ -80,7 +80,7 @@ class CompareParams(QueryParams):
 
 
 class DocumentsParams(QueryParams):
-    offset: int = Field(0, ge=0, description="rows to skip")
+    offset: int = Field(0, ge=0, le=2**63 - 1, description="rows to skip")
     limit: int = Field(50, ge=1, le=200, description="rows to return (at most 200)")
 
 

@@ -29,6 +29,11 @@ CLOSERS = "”’」』）)】"  # kept with the sentence they close
 MIN_SENTENCE_CHARS = 8  # shorter pieces are headings or list stubs, not answers
 LEX_WEIGHT = 0.1  # term overlap (0..1) against cosine similarity, whose useful range is ~0.1 wide
 LIST_BONUS = 0.03  # an enumerating sentence, when the question asks 哪些
+TIME_BONUS = 0.03  # a sentence stating a duration, when the question asks 多久 or about a 期限
+# Nouns that make a question ask for a duration even without 多久 (时效是…, 作出期限).
+TIME_NOUNS = ("期限", "时限", "时效", "期间", "期满")
+# A number (Arabic, full-width or Chinese) followed by a unit of time: 十五日, ２４小时, 12个月, 二年.
+TIME_EXPR = re.compile(r"[0-9０-９零〇一二两三四五六七八九十百]+\s*(?:个)?(?:工作日|小时|日|天|个月|月|年)")
 MIN_LEX = 0.3  # share of the question's content terms a sentence must contain to count
 # Cosine floor per embedder: e5 scores even unrelated Chinese text ~0.80, related ~0.88+.
 # Embedders not listed (fake, other st: models) rely on term overlap alone.
@@ -48,8 +53,8 @@ def question_words() -> dict[str, str]:
         if not line:
             continue
         word, _, kind = line.partition("\t")
-        if kind.strip() not in ("ask", "list"):
-            raise ValueError(f"kb/data/question_words.tsv line {n}: kind must be ask or list, got {kind!r}")
+        if kind.strip() not in ("ask", "list", "time"):
+            raise ValueError(f"kb/data/question_words.tsv line {n}: kind must be ask, list or time, got {kind!r}")
         table[word.strip()] = kind.strip()
     return table
 
@@ -57,6 +62,12 @@ def question_words() -> dict[str, str]:
 def wants_list(question: str) -> bool:
     """哪些/哪几… questions ask for several items."""
     return any(kind == "list" and word in question for word, kind in question_words().items())
+
+
+def wants_time(question: str) -> bool:
+    """多久/多长时间/…期限 questions ask for a duration or deadline."""
+    return any(n in question for n in TIME_NOUNS) or any(
+        kind == "time" and word in question for word, kind in question_words().items())
 
 
 def is_enumeration(sentence: str) -> bool:
@@ -137,6 +148,7 @@ def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = 4)
     sem = np.asarray(embedder.embed_batch(texts, "passage"), dtype=np.float32) @ qv
     floor = SEM_FLOOR.get(_embedder_name(embedder))
     listing = wants_list(question)
+    timing = wants_time(question)
     scored = []
     for i, (rank, s, e) in enumerate(cands):
         if floor is not None and sem[i] < floor:
@@ -145,6 +157,8 @@ def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = 4)
         score = float(sem[i]) + LEX_WEIGHT * term_overlap(terms, texts[i]) - 0.002 * rank
         if listing and is_enumeration(texts[i]):
             score += LIST_BONUS
+        if timing and TIME_EXPR.search(texts[i]):
+            score += TIME_BONUS
         scored.append((score, rank, s, e))
     if not scored:
         return {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "extractive"}
@@ -172,7 +186,7 @@ def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = 4)
     return {"answer": answer, "found": True, "citations": citations, "mode": "extractive"}
 
 
-def answer(question: str, hits: list[Hit], embedder, *, max_sentences: int = 4,
+def answer(question: str, hits: list[Hit], embedder, *, max_sentences: int = 6,
            settings: Settings | None = None, client: httpx.Client | None = None) -> dict:
     """Answer ``question`` from ``hits``: {answer, found, citations: [hit dict], mode[, note]}.
 

@@ -213,6 +213,8 @@ class KnowledgeBase:
         return compare(self, query, by=by, filters=filters)
 
     def documents(self, filters: SearchFilters | None = None, offset: int = 0, limit: int = 50) -> tuple[int, list]:
+        if not (0 <= offset < 2**63 and 0 < limit < 2**63):
+            raise InvalidInput(f"offset must be 0 or more and limit 1 or more (got offset {offset}, limit {limit})")
         where, args = ["1=1"], []
         f = filters or SearchFilters()
         if f.doc_type:
@@ -241,6 +243,10 @@ class KnowledgeBase:
         return total, [dict(r) for r in rows]
 
     def document(self, id_or_path: str) -> dict:
+        with self.store.reading():  # row, sections and chunks of one version
+            return self._document(id_or_path)
+
+    def _document(self, id_or_path: str) -> dict:
         doc_id = self.store.find_doc_id(id_or_path)
         row = self.store.document_row(doc_id) if doc_id else None
         if row is None:

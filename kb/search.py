@@ -85,6 +85,10 @@ def search(store: Store, snap: Snapshot, embedder: Embedder, query: str, *, k: i
         raise InvalidInput(f"mode '{mode}' is not one of: {', '.join(MODES)}")
     if not query or not query.strip():
         raise InvalidInput("query is empty")
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise InvalidInput("query is not valid text (lone surrogate characters)") from e
     if k < 1:
         raise InvalidInput("k must be at least 1")
     pq = parse_query(query)
@@ -115,8 +119,9 @@ def search(store: Store, snap: Snapshot, embedder: Embedder, query: str, *, k: i
         runs.append([(int(snap.chunk_ids[p]), float(s)) for p, s in zip(pos, scores, strict=True)])
         weights.append(cfg.weights[1])
     fused = runs[0] if len(runs) == 1 else get_fusion(cfg.fusion)(runs, weights)
-    return _to_hits(store, fused, terms + expansion_terms, pq.phrases, k, collapse, per_doc,
-                    window=0 if pq.phrases else cfg.window)
+    with store.reading():  # every row of every hit from one committed state
+        return _to_hits(store, fused, terms + expansion_terms, pq.phrases, k, collapse, per_doc,
+                        window=0 if pq.phrases else cfg.window)
 
 
 def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], phrases: list[str], k: int,

@@ -93,6 +93,21 @@ class Store:
             raise
         con.execute("COMMIT")
 
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: every read inside sees the same committed state (WAL snapshot),
+        so a document is never assembled from two versions. Re-entrant."""
+        con = self.con
+        if con.in_transaction:
+            yield con
+            return
+        con.execute("BEGIN")
+        try:
+            yield con
+        finally:
+            if con.in_transaction:
+                con.execute("COMMIT")
+
     def close(self) -> None:
         con = getattr(self._local, "con", None)
         if con is not None:

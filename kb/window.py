@@ -32,7 +32,9 @@ def widen(store: Store, row: sqlite3.Row, budget: int) -> Window:
         near = store.con.execute(
             "SELECT ord, section, pos_start, pos_end, page FROM chunks WHERE doc_id = ? AND ord BETWEEN ? AND ?"
             " ORDER BY ord", (row["doc_id"], row["ord"] - REACH, row["ord"] + REACH)).fetchall()
-        me = next(i for i, n in enumerate(near) if n["ord"] == row["ord"])
+        me = next((i for i, n in enumerate(near) if n["ord"] == row["ord"]), None)
+        if me is None:  # the document changed under us: show the chunk as it is
+            return Window(start, end, page, row["text"])
         lo = hi = me
         grew = True
         while grew:
