@@ -11,6 +11,11 @@ from ingest.data import rows
 from ingest.load import Loaded
 from ingest.records import IngestError
 
+# Zip-bomb guard, checked on the ZIP directory before python-docx inflates anything. Declared
+# sizes can be trusted: zipfile refuses to inflate a member past its declared size.
+MAX_INFLATED_BYTES = 200 * 2**20  # all parts of the package together
+MAX_XML_PART_BYTES = 20 * 2**20  # any one .xml/.rels part (parsed whole into memory by lxml)
+
 
 @cache
 def _style_patterns() -> tuple[re.Pattern, re.Pattern]:
@@ -24,6 +29,7 @@ def load_docx(data: bytes, path: str) -> Loaded:
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise IngestError(path, "not a Word .docx file (not a ZIP package)")
+    _check_inflated_size(data, path)
     try:
         document = docx.Document(io.BytesIO(data))
         blocks = list(_blocks(document))
@@ -59,6 +65,27 @@ def load_docx(data: bytes, path: str) -> Loaded:
     if core_title and "title" not in meta:
         meta["title"] = core_title
     return Loaded(text="\n".join(lines), fmt="docx", headings=headings, meta=meta)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
+
+
+def _check_inflated_size(data: bytes, path: str) -> None:
+    """Refuse a package whose declared unzipped size is out of bounds, before inflating any of it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise IngestError(path, f"DOCX is damaged: {' '.join(str(e).split())[:160]}") from None
+    total = sum(i.file_size for i in infos)
+    if total > MAX_INFLATED_BYTES:
+        raise IngestError(path, f"docx expands to {_size(total)} (limit {_size(MAX_INFLATED_BYTES)}): "
+                                "refusing a possible zip bomb")
+    for i in infos:
+        if i.filename.lower().endswith((".xml", ".rels")) and i.file_size > MAX_XML_PART_BYTES:
+            raise IngestError(path, f"docx part {i.filename} expands to {_size(i.file_size)} "
+                                    f"(limit {_size(MAX_XML_PART_BYTES)}): refusing a possible zip bomb")
 
 
 def _blocks(document):

@@ -9,6 +9,7 @@ from ingest.load import Loaded
 from ingest.records import IngestError
 
 MAX_PAGES = 5000
+MAX_TREE_DEPTH = 64  # page-tree nesting deeper than this is treated as a damaged (or hostile) file
 
 
 def load_pdf(data: bytes, path: str, *, max_pages: int = MAX_PAGES) -> Loaded:
@@ -28,9 +29,12 @@ def load_pdf(data: bytes, path: str, *, max_pages: int = MAX_PAGES) -> Loaded:
                 opened = 0
             if not opened:
                 raise IngestError(path, "PDF is encrypted (a password is needed to open it)")
-        count = len(reader.pages)  # read from the page tree's /Count, before any text is extracted
-        if count > max_pages:
+        # Counted without building page objects (len(reader.pages) would build every one of them).
+        count = _page_count(reader, max_pages)
+        if count > max_pages + 1:
             raise IngestError(path, f"PDF has {count:,} pages (limit {max_pages:,})")
+        if count > max_pages:
+            raise IngestError(path, f"PDF has more than {max_pages:,} pages (limit {max_pages:,})")
         if count == 0:
             raise IngestError(path, "PDF has no pages")
         texts = [page.extract_text() or "" for page in reader.pages]
@@ -57,6 +61,50 @@ def load_pdf(data: bytes, path: str, *, max_pages: int = MAX_PAGES) -> Loaded:
     if not full.strip():
         raise IngestError(path, "PDF has no text layer (scanned images need OCR first)")
     return Loaded(text=full, fmt="pdf", pages=pages)
+
+
+def _page_count(reader, limit: int) -> int:
+    """The number of pages, or any number over `limit` once it is clear there are more.
+
+    A declared /Count over the limit is believed (it is only used to refuse the file). Otherwise
+    the /Kids tree is walked without building page objects, since /Count may understate; the walk
+    stops as soon as the limit is passed, and raises RecursionError past MAX_TREE_DEPTH levels
+    (which also ends reference cycles). Leaves are classified the way pypdf does when flattening.
+    """
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    root = reader.root_object["/Pages"].get_object()
+    if not isinstance(root, DictionaryObject):
+        raise ValueError("invalid /Pages object")
+    declared = root.get("/Count")
+    declared = declared.get_object() if declared is not None else None
+    if isinstance(declared, int) and not isinstance(declared, bool) and declared > limit:
+        return int(declared)
+    count = 0
+    # One iterator over /Kids per open /Pages node: kids are resolved one at a time, as reached.
+    stack = [iter([root])]
+    while stack:
+        kid = next(stack[-1], None)
+        if kid is None:
+            stack.pop()
+            continue
+        node = kid.get_object()
+        if not isinstance(node, DictionaryObject):
+            continue
+        kind = node.get("/Type")
+        kind = kind.get_object() if kind is not None else ("/Pages" if "/Kids" in node else "/Page")
+        if kind == "/Page":
+            count += 1
+            if count > limit:
+                return count
+        elif kind == "/Pages":
+            kids = node.get("/Kids")
+            kids = kids.get_object() if kids is not None else None
+            if isinstance(kids, ArrayObject):
+                if len(stack) > MAX_TREE_DEPTH:
+                    raise RecursionError("page tree too deep")
+                stack.append(iter(kids))
+    return count
 
 
 def _one_line(e: Exception) -> str:
