@@ -130,6 +130,15 @@ def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], ph
     ranked = [(cid, s) for cid, s in ranked if cid in rows]  # an old snapshot may name replaced chunks
     docs = store.doc_rows(rows[cid]["doc_id"] for cid, _ in ranked)
     ranked = [(cid, s) for cid, s in ranked if rows[cid]["doc_id"] in docs]
+    if per_doc is not None:  # a loose cap first, so one long law cannot fill the candidate list
+        seen_docs: dict[str, int] = {}
+        kept = []
+        for cid, s in ranked:
+            doc = rows[cid]["doc_id"]
+            if seen_docs.get(doc, 0) < 2 * per_doc:
+                seen_docs[doc] = seen_docs.get(doc, 0) + 1
+                kept.append((cid, s))
+        ranked = kept
     # Only the top of the ranking can be shown: collapsing further down costs O(n²) for nothing.
     ranked = ranked[:max(4 * k, 40)]
     groups = (collapse_groups([rows[cid]["text"] for cid, _ in ranked]) if collapse
