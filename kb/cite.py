@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 # doc_types cited by article number, the way legal texts are quoted
-LEGAL_TYPES = frozenset({"law", "regulation", "rules", "local_regulation", "judicial_interpretation"})
+LEGAL_TYPES = frozenset({"law", "regulation", "rule", "local_regulation", "judicial_interpretation"})
 UNTITLED = "未命名文档"
 MAX_HEADING = 40  # a section heading longer than this is cut with … to keep the citation readable
 

@@ -10,7 +10,7 @@ from importlib import resources
 
 import numpy as np
 
-from kb.cite import citation
+from kb.cite import LEGAL_TYPES, citation
 from kb.dedup import collapse as collapse_groups
 from kb.embed import Embedder
 from kb.errors import InvalidInput
@@ -154,7 +154,7 @@ def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], ph
             continue
         if any(s < row["pos_end"] and row["pos_start"] < e for s, e in shown.get(d["doc_id"], [])):
             continue  # already inside a window shown for a better-ranked chunk
-        win = widen(store, row, window)
+        win = widen(store, row, window, shown.get(d["doc_id"], []))
         shown.setdefault(d["doc_id"], []).append((win.start, win.end))
         per[d["doc_id"]] = per.get(d["doc_id"], 0) + 1
         section = json.loads(row["section"])
@@ -167,10 +167,21 @@ def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], ph
         hits.append(Hit(
             doc_id=d["doc_id"], path=d["path"], title=d["title"], doc_type=d["doc_type"], region=d["region"],
             date=d["date"], section=section, text=win.text, start=win.start, end=win.end,
-            page=win.page, score=round(score, 6), citation=citation(d["title"], d["doc_type"], d["date"], section),
+            page=win.page, score=round(score, 6), citation=_cite(d, section, win),
             highlights=highlight_spans(win.text, [t for t in terms if len(t) >= 2], phrases),
             also_in=also, chunk_id=cid,
         ))
         if len(hits) >= k:
             break
     return hits
+
+
+def _cite(d, section: list[str], win) -> str:
+    """The hit's citation; for a law whose window spans several articles, the range: 第四条至第九条."""
+    if win.first and win.last and win.first != win.last and d["doc_type"] in LEGAL_TYPES:
+        head = citation(d["title"], d["doc_type"], d["date"], win.first)
+        tail = citation(d["title"], d["doc_type"], d["date"], win.last)
+        prefix = f"《{d['title']}》"
+        if head.startswith(prefix) and tail.startswith(prefix) and tail != prefix and head != prefix:
+            return head + "至" + tail[len(prefix):]
+    return citation(d["title"], d["doc_type"], d["date"], section)

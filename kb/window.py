@@ -23,9 +23,12 @@ class Window:
     end: int
     page: int | None
     text: str
+    first: list[str] | None = None  # section paths of the first and last chunk in the window,
+    last: list[str] | None = None  # so a citation can name the range it covers (第四条至第九条)
 
 
-def widen(store: Store, row: sqlite3.Row, budget: int) -> Window:
+def widen(store: Store, row: sqlite3.Row, budget: int, avoid: list[tuple[int, int]] = ()) -> Window:
+    """``avoid``: spans of this document already shown in better-ranked hits; never grow into them."""
     start, end, page = row["pos_start"], row["pos_end"], row["page"]
     if budget > end - start:
         top = json.loads(row["section"])[:1]
@@ -35,12 +38,14 @@ def widen(store: Store, row: sqlite3.Row, budget: int) -> Window:
         me = next((i for i, n in enumerate(near) if n["ord"] == row["ord"]), None)
         if me is None:  # the document changed under us: show the chunk as it is
             return Window(start, end, page, row["text"])
+        first = last = None
         lo = hi = me
         grew = True
         while grew:
             grew = False
             for j in (hi + 1, lo - 1):  # following text first: it usually completes the provision
-                if 0 <= j < len(near) and json.loads(near[j]["section"])[:1] == top:
+                if (0 <= j < len(near) and json.loads(near[j]["section"])[:1] == top
+                        and not any(a < near[j]["pos_end"] and near[j]["pos_start"] < b for a, b in avoid)):
                     s, e = min(start, near[j]["pos_start"]), max(end, near[j]["pos_end"])
                     if e - s <= budget:
                         start, end, grew = s, e, True
@@ -48,7 +53,10 @@ def widen(store: Store, row: sqlite3.Row, budget: int) -> Window:
                             hi = j
                         else:
                             lo, page = j, near[j]["page"]
+        first, last = json.loads(near[lo]["section"]), json.loads(near[hi]["section"])
+    else:
+        first = last = None
     text = row["text"] if (start, end) == (row["pos_start"], row["pos_end"]) else store.con.execute(
         "SELECT substr(text, ?, ?) FROM documents WHERE doc_id = ?", (start + 1, end - start, row["doc_id"])
     ).fetchone()[0]
-    return Window(start, end, page, text)
+    return Window(start, end, page, text, first, last)

@@ -9,7 +9,7 @@ from kb.cite import citation
 LAW_PATH = ["第二章 决策草案的形成", "第三节 合法性审查", "第二十五条 决策草案提交决策机关讨论前，应当进行合法性审查。"]
 
 
-@pytest.mark.parametrize("doc_type", ["law", "regulation", "rules", "local_regulation", "judicial_interpretation"])
+@pytest.mark.parametrize("doc_type", ["law", "regulation", "rule", "local_regulation", "judicial_interpretation"])
 def test_legal_texts_cite_the_article(doc_type):
     assert citation("重大行政决策程序暂行条例", doc_type, "2019-04-20", LAW_PATH) == "《重大行政决策程序暂行条例》第二十五条"
 

@@ -36,3 +36,17 @@ def test_law_citation_names_the_article(real_kb):
 def test_region_filter_keeps_results_in_region(real_kb):
     hits = real_kb.search("优化营商环境 政务服务", k=5, filters=SearchFilters(region="上海"))
     assert all("上海" in h.region for h in hits)
+
+
+
+def test_law_passages_cite_the_article_range_they_span_and_do_not_overlap(real_kb):
+    hits = real_kb.search("重大行政决策需经哪些程序", k=10)
+    ranged = [h for h in hits if "至第" in h.citation]
+    assert ranged, [h.citation for h in hits]
+    for h in ranged:
+        first, last = h.citation.split("》", 1)[1].split("至")
+        assert first in h.text and last in h.text  # e.g. 第四条 … 第九条 both inside the passage
+    by_doc: dict[str, list[tuple[int, int]]] = {}
+    for h in hits:
+        assert all(h.end <= s or e <= h.start for s, e in by_doc.get(h.doc_id, [])), "overlapping passages"
+        by_doc.setdefault(h.doc_id, []).append((h.start, h.end))
