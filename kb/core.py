@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import functools
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterable
@@ -15,7 +17,7 @@ from kb.errors import InvalidInput, NotFound
 from kb.faults import checkpoint
 from kb.manifest import Manifest
 from kb.records import Hit, IngestSummary, SearchFilters
-from kb.search import SearchConfig
+from kb.search import SearchConfig, filter_sql
 from kb.search import search as run_search
 from kb.settings import Settings
 from kb.store import Store, doc_id_for, text_hash
@@ -124,8 +126,22 @@ class KnowledgeBase:
                         summary.skipped.append((rel, f"unsupported file type {f.suffix or '(none)'}"))
             else:  # files, and paths that do not exist (reported by the parser)
                 targets.append((p, _rel(p, base) if base else p.name))
-        return self._ingest_docs(((rel, lambda f=f, rel=rel: _parse_path(f, rel, self.settings))
+        return self._ingest_docs(((rel, lambda f=f, rel=rel: self._parse_if_changed(f, rel))
                                   for f, rel in targets), summary, progress, total=len(targets))
+
+    def _parse_if_changed(self, path: Path, rel: str):
+        """None when the file's bytes hash to what the store holds: re-ingesting an unchanged
+        folder then costs a read and a hash per file, not a parse."""
+        from ingest import parse_file
+        stored = self.store.content_hash(rel)
+        if stored is not None:
+            try:
+                if path.stat().st_size <= self.settings.max_file_bytes and \
+                        hashlib.sha256(path.read_bytes()).hexdigest() == stored:
+                    return None
+            except OSError:
+                pass  # parse_file reports it with a clear reason
+        return parse_file(path, rel, max_bytes=self.settings.max_file_bytes)
 
     def ingest_bytes(self, files: list[tuple[str, bytes]], progress: ProgressFn | None = None) -> IngestSummary:
         from ingest import parse_bytes
@@ -140,8 +156,9 @@ class KnowledgeBase:
         for i, (rel, parse) in enumerate(items, 1):
             try:
                 doc = parse()
-                doc.path = rel
-                if self.store.content_hash(rel) == doc.content_hash:
+                if doc is not None:
+                    doc.path = rel
+                if doc is None or self.store.content_hash(rel) == doc.content_hash:
                     summary.unchanged.append(rel)
                 else:
                     docs.append(doc)
@@ -191,17 +208,14 @@ class KnowledgeBase:
     # -- reads --------------------------------------------------------------------
     def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: SearchFilters | None = None,
                collapse: bool = True, per_doc: int | None = None) -> list[Hit]:
-        return run_search(self.store, self.snapshot(), self._query_embedder(), query, k=k, mode=mode,
+        return run_search(self.store, self.snapshot(), self._query_vector, query, k=k, mode=mode,
                           filters=filters, collapse=collapse, per_doc=per_doc, config=self.search_config)
 
-    def _query_embedder(self) -> Embedder:
-        """The embedder, with an LRU of query vectors: embedding a query is most of a search's time,
-        and the web page asks the same query again for search, ask and compare."""
-        emb = self.embedder
-        if getattr(emb, "_kb_query_cache", None) is None:
-            from functools import lru_cache
-            emb._kb_query_cache = lru_cache(maxsize=1024)(emb.embed_query)
-        return _CachedQueries(emb)
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 — one KnowledgeBase per index, kept for the process
+    def _query_vector(self, text: str):
+        """Embedding a query is most of a search's time, and the web page asks the same query
+        again for search, ask and compare."""
+        return self.embedder.embed_query(text)
 
     def ask(self, question: str, k: int = 5) -> dict:
         from kb.ask import answer
@@ -215,24 +229,8 @@ class KnowledgeBase:
     def documents(self, filters: SearchFilters | None = None, offset: int = 0, limit: int = 50) -> tuple[int, list]:
         if not (0 <= offset < 2**63 and 0 < limit < 2**63):
             raise InvalidInput(f"offset must be 0 or more and limit 1 or more (got offset {offset}, limit {limit})")
-        where, args = ["1=1"], []
-        f = filters or SearchFilters()
-        if f.doc_type:
-            types = [t.strip() for t in f.doc_type.split(",") if t.strip()]
-            where.append(f"doc_type IN ({','.join('?' * len(types))})")
-            args += types
-        if f.region:
-            where.append("instr(region, ?) > 0")
-            args.append(f.region)
-        if f.year_from is not None:
-            where.append("year >= ?")
-            args.append(f.year_from)
-        if f.year_to is not None:
-            where.append("year <= ?")
-            args.append(f.year_to)
-        if f.path_prefix:
-            where.append("substr(path, 1, ?) = ?")
-            args += [len(f.path_prefix), f.path_prefix]
+        where, args = filter_sql(filters)
+        where.insert(0, "1=1")
         cond = " AND ".join(where)
         con = self.store.con
         total = con.execute(f"SELECT COUNT(*) FROM documents WHERE {cond}", args).fetchone()[0]
@@ -293,29 +291,11 @@ class KnowledgeBase:
         self.store.close()
 
 
-class _CachedQueries:
-    """Delegates to an Embedder but answers embed_query from its LRU."""
-
-    def __init__(self, emb: Embedder):
-        self._emb = emb
-
-    def embed_query(self, text: str):
-        return self._emb._kb_query_cache(text)
-
-    def __getattr__(self, name: str):
-        return getattr(self._emb, name)
-
-
 def _rel(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
-
-
-def _parse_path(path: Path, rel: str, settings: Settings):
-    from ingest import parse_file
-    return parse_file(path, rel, max_bytes=settings.max_file_bytes)
 
 
 __all__ = ["KnowledgeBase", "doc_id_for"]

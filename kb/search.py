@@ -4,6 +4,7 @@ near-duplicate collapsing → Hits with highlights and citations."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -12,7 +13,6 @@ import numpy as np
 
 from kb.cite import LEGAL_TYPES, citation
 from kb.dedup import collapse as collapse_groups
-from kb.embed import Embedder
 from kb.errors import InvalidInput
 from kb.fuse import get_fusion
 from kb.highlight import highlight_spans
@@ -48,26 +48,36 @@ def is_comparison(query: str) -> bool:
     return any(cue in query for cue in compare_cues())
 
 
+def filter_sql(filters: SearchFilters | None, alias: str = "") -> tuple[list[str], list]:
+    """WHERE clauses and arguments over the documents table for ``filters`` (shared by search
+    and document listing, so a filter means the same everywhere)."""
+    p = f"{alias}." if alias else ""
+    where: list[str] = []
+    args: list = []
+    if filters is None:
+        return where, args
+    if filters.doc_type:
+        types = [t.strip() for t in filters.doc_type.split(",") if t.strip()]
+        where.append(f"{p}doc_type IN ({','.join('?' * len(types))})")
+        args += types
+    if filters.region:
+        where.append(f"instr({p}region, ?) > 0")
+        args.append(filters.region.strip())
+    if filters.year_from is not None:
+        where.append(f"{p}year >= ?")
+        args.append(int(filters.year_from))
+    if filters.year_to is not None:
+        where.append(f"{p}year <= ?")
+        args.append(int(filters.year_to))
+    if filters.path_prefix:
+        where.append(f"substr({p}path, 1, ?) = ?")
+        args += [len(filters.path_prefix), filters.path_prefix]
+    return where, args
+
+
 def filter_ids(store: Store, filters: SearchFilters | None, phrases: list[str]) -> np.ndarray | None:
     """Chunk ids allowed by the filters and phrases, or None when nothing restricts."""
-    where, args = [], []
-    if filters is not None:
-        if filters.doc_type:
-            types = [t.strip() for t in filters.doc_type.split(",") if t.strip()]
-            where.append(f"d.doc_type IN ({','.join('?' * len(types))})")
-            args += types
-        if filters.region:
-            where.append("instr(d.region, ?) > 0")
-            args.append(filters.region.strip())
-        if filters.year_from is not None:
-            where.append("d.year >= ?")
-            args.append(int(filters.year_from))
-        if filters.year_to is not None:
-            where.append("d.year <= ?")
-            args.append(int(filters.year_to))
-        if filters.path_prefix:
-            where.append("substr(d.path, 1, ?) = ?")
-            args += [len(filters.path_prefix), filters.path_prefix]
+    where, args = filter_sql(filters, "d")
     for p in phrases:
         where.append("instr(c.text, ?) > 0")
         args.append(p)
@@ -77,7 +87,7 @@ def filter_ids(store: Store, filters: SearchFilters | None, phrases: list[str]) 
     return np.fromiter((r[0] for r in store.con.execute(sql, args)), dtype=np.int64)
 
 
-def search(store: Store, snap: Snapshot, embedder: Embedder, query: str, *, k: int = 10,
+def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray], query: str, *, k: int = 10,
            mode: str = "hybrid", filters: SearchFilters | None = None, collapse: bool = True,
            per_doc: int | None = None, config: SearchConfig | None = None) -> list[Hit]:
     cfg = config or SearchConfig()
@@ -107,7 +117,7 @@ def search(store: Store, snap: Snapshot, embedder: Embedder, query: str, *, k: i
     weights: list[float] = []
     if mode in ("hybrid", "dense") and len(snap.chunk_ids):
         qtext = " ".join([pq.text, *pq.expansions])
-        ids, scores = snap.vectors.search(embedder.embed_query(qtext), n, allowed)
+        ids, scores = snap.vectors.search(embed_query(qtext), n, allowed)
         runs.append([(int(i), float(s)) for i, s in zip(ids, scores, strict=True)])
         weights.append(cfg.weights[0])
     if mode in ("hybrid", "lexical") and len(snap.chunk_ids):
