@@ -1,6 +1,6 @@
-"""Questions answered from the retrieved passages, every sentence with its source marker.
+"""Questions answered from the retrieved passages, every quotation with its source marker.
 
-Extractive by default: the answer is a few sentences quoted verbatim from the top hits,
+Extractive by default: the answer quotes a few units (kb/sentences.py) verbatim from the top hits,
 picked by semantic similarity plus term overlap with the question. Nothing relevant
 enough → ``found: false`` and 未找到相关依据。 — never an invented answer. When an
 OpenAI-compatible endpoint is configured the numbered passages go to it instead, and
@@ -17,6 +17,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from kb.records import Hit
+from kb.sentences import Unit, units
 
 if TYPE_CHECKING:
     import httpx
@@ -24,9 +25,6 @@ if TYPE_CHECKING:
     from kb.settings import Settings
 
 NOT_FOUND = "未找到相关依据。"
-SENTENCE_END = "。！？；!?;"
-CLOSERS = "”’」』）)】"  # kept with the sentence they close
-MIN_SENTENCE_CHARS = 8  # shorter pieces are headings or list stubs, not answers
 LEX_WEIGHT = 0.1  # term overlap (0..1) against cosine similarity, whose useful range is ~0.1 wide
 LIST_BONUS = 0.03  # an enumerating sentence, when the question asks 哪些
 TIME_BONUS = 0.03  # a sentence stating a duration, when the question asks 多久 or about a 期限
@@ -38,9 +36,9 @@ MIN_LEX = 0.3  # share of the question's content terms a sentence must contain t
 # Cosine floor per embedder: e5 scores even unrelated Chinese text ~0.80, related ~0.88+.
 # Embedders not listed (fake, other st: models) rely on term overlap alone.
 SEM_FLOOR = {"e5-small": 0.85}
+ANSWER_CHARS = 600  # no further unit once the answer quotes this much
 KEEP_MARGIN = 0.05  # later sentences must score within this of the best one
 DUP_JACCARD = 0.6  # character-bigram overlap above which two sentences say the same thing
-MARKER = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]")
 
 
 @lru_cache(maxsize=1)
@@ -91,32 +89,6 @@ def term_overlap(terms: set[str], text: str) -> float:
     return sum(len(t) for t in terms if t in text) / total
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences of ``text``: ends at 。！？； or a line break,
-    surrounding whitespace excluded, so ``text[s:e]`` is an exact quotation."""
-    spans, start, i, n = [], 0, 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch in SENTENCE_END or ch == "\n":
-            end = i + 1 if ch != "\n" else i
-            while ch != "\n" and end < n and text[end] in CLOSERS:
-                end += 1
-            spans.append((start, end))
-            start = i = max(end, i + 1)
-            continue
-        i += 1
-    spans.append((start, n))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e - s >= MIN_SENTENCE_CHARS and not text[s] == "#":
-            out.append((s, e))
-    return out
-
-
 def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
@@ -131,58 +103,72 @@ def _embedder_name(embedder) -> str:
 
 
 def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = 4) -> dict:
-    """The extractive answer: best sentences of ``hits``, cited [n] against ``citations``."""
+    """The extractive answer: best units of ``hits`` (sentences, or list items with their
+    lead-in), each quoted verbatim and cited [n] against ``citations``."""
     import numpy as np
 
     terms = content_terms(question)
-    # a lead-in ending in ： (…包括：) says nothing by itself; its list items follow as sentences.
-    # Relevance may come from the title and section path a sentence sits under (第十条 under
-    # 公众参与); the lexical gate runs first so only plausible sentences are embedded.
-    cands = [(rank, s, e) for rank, h in enumerate(hits) for s, e in split_sentences(h.text)
-             if h.text[e - 1] not in "：:"
-             and term_overlap(terms, f"{h.text[s:e]} {h.title} {' '.join(h.section)}") >= MIN_LEX]
+    listing = wants_list(question)
+    # Relevance may come from the title and section path a unit sits under (第十条 under
+    # 公众参与); the lexical gate runs first so only plausible units are embedded.
+    cands = [(rank, u) for rank, h in enumerate(hits) for u in units(h.text)
+             if (listing or u.kind != "list")
+             and term_overlap(terms, f"{u.text(h.text)} {h.title} {' '.join(h.section)}") >= MIN_LEX]
     if not cands or not terms:
         return {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "extractive"}
-    texts = [hits[r].text[s:e] for r, s, e in cands]
+    texts = [u.text(hits[r].text) for r, u in cands]
     qv = np.asarray(embedder.embed_batch([question], "query"), dtype=np.float32)[0]
     sem = np.asarray(embedder.embed_batch(texts, "passage"), dtype=np.float32) @ qv
     floor = SEM_FLOOR.get(_embedder_name(embedder))
-    listing = wants_list(question)
     timing = wants_time(question)
     scored = []
-    for i, (rank, s, e) in enumerate(cands):
+    for i, (rank, u) in enumerate(cands):
         if floor is not None and sem[i] < floor:
             continue
-        # among relevant sentences, those saying it themselves rank higher
-        score = float(sem[i]) + LEX_WEIGHT * term_overlap(terms, texts[i]) - 0.002 * rank
-        if listing and is_enumeration(texts[i]):
+        # among relevant units, those saying it themselves rank higher
+        own = "".join(hits[rank].text[s:e] for s, e in u.body)
+        score = float(sem[i]) + LEX_WEIGHT * term_overlap(terms, own) - 0.002 * rank
+        if listing and (u.kind == "list" or is_enumeration(own)):
             score += LIST_BONUS
-        if timing and TIME_EXPR.search(texts[i]):
+        if timing and TIME_EXPR.search(own):
             score += TIME_BONUS
-        scored.append((score, rank, s, e))
+        scored.append((score, rank, u))
     if not scored:
         return {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "extractive"}
     scored.sort(key=lambda x: -x[0])
     best = scored[0][0]
-    picked: list[tuple[int, int, int]] = []
-    for score, rank, s, e in scored:
-        if len(picked) == max_sentences or score < best - KEEP_MARGIN:
+    picked: list[tuple[int, Unit, str]] = []
+    quoted: set[tuple[int, tuple[int, int]]] = set()
+    used = 0
+    # a 哪些 question answered by one item of a short list gets the whole list
+    lists = {(rank, u.spans[0]): u for rank, u in cands if u.kind == "list"}
+    for score, rank, u in scored:
+        if len(picked) == max_sentences or score < best - KEEP_MARGIN or used >= ANSWER_CHARS:
             break
-        text = hits[rank].text[s:e]
-        if any(_near_duplicate(text, hits[r].text[a:b]) for r, a, b in picked):
+        u = lists.get((rank, u.spans[0]), u) if u.kind == "item" else u
+        own = "".join(hits[rank].text[s:e] for s, e in u.body)
+        if all((rank, sp) in quoted for sp in u.body) or any(_near_duplicate(own, o) for _, _, o in picked):
             continue
-        picked.append((rank, s, e))
-    # cite hits in the order they first contribute; read sentences in source order
+        picked.append((rank, u, own))
+        used += sum(e - s for s, e in u.spans if (rank, (s, e)) not in quoted)
+        quoted.update((rank, sp) for sp in u.spans)
+    # cite hits in the order they first contribute; read the quoted spans in source order
     numbers: dict[int, int] = {}
     for rank, _, _ in picked:
         numbers.setdefault(rank, len(numbers) + 1)
-    picked.sort(key=lambda p: (numbers[p[0]], p[1]))
-    answer = "".join(f"{hits[r].text[s:e]}[{numbers[r]}]" for r, s, e in picked)
+    spans: list[tuple[int, int, int]] = []
+    for r, (s, e) in sorted(quoted, key=lambda q: (numbers[q[0]], q[1])):
+        # neighbouring spans (only whitespace between) read as one quotation with one marker
+        if spans and spans[-1][0] == r and not hits[r].text[spans[-1][2]:s].strip():
+            spans[-1] = (r, spans[-1][1], max(e, spans[-1][2]))
+        else:
+            spans.append((r, s, e))
+    answer = "".join(f"{hits[r].text[s:e]}[{numbers[r]}]" for r, s, e in spans)
     citations = []
     for rank in sorted(numbers, key=numbers.get):
-        spans = [[s, e] for r, s, e in picked if r == rank]
-        # highlights mark the quoted sentences, so the reader sees exactly what was used
-        citations.append(replace(hits[rank], highlights=spans).to_dict())
+        # highlights mark the quoted spans, so the reader sees exactly what was used
+        marks = [[s, e] for r, s, e in spans if r == rank]
+        citations.append(replace(hits[rank], highlights=marks).to_dict())
     return {"answer": answer, "found": True, "citations": citations, "mode": "extractive"}
 
 
@@ -194,6 +180,8 @@ def answer(question: str, hits: list[Hit], embedder, *, max_sentences: int = 6,
     lets tests inject a transport); the extractive gate runs first either way, so an
     off-topic question never reaches the model.
     """
+    from kb.llm import generate
+
     question = question.strip()
     result = extract(question, hits, embedder, max_sentences=max_sentences)
     if not result["found"] or settings is None or not (settings.llm_base_url and settings.llm_model):
@@ -204,62 +192,3 @@ def answer(question: str, hits: list[Hit], embedder, *, max_sentences: int = 6,
         reason = type(exc).__name__ if not str(exc) else f"{type(exc).__name__}: {exc}"
         note = f"生成式回答不可用（{reason[:200]}），已改用摘录式回答。"
         return {**result, "mode": "extractive_fallback", "note": note}
-
-
-def _prompt(question: str, hits: list[Hit]) -> list[dict]:
-    passages = "\n\n".join(
-        f"[{n}] 《{h.title}》{' → '.join(h.section)}\n{h.text}" for n, h in enumerate(hits, 1)
-    )
-    system = (
-        "你是法治政府文件助手。只能依据用户给出的编号材料回答，用中文作答，"
-        "每句话末尾用方括号编号（如[1]）标明所依据的材料；材料中没有依据时只回答“未找到相关依据。”，不得编造。"
-    )
-    return [
-        {"role": "system", "content": system},
-        {"role": "user", "content": f"材料：\n{passages}\n\n问题：{question}"},
-    ]
-
-
-def generate(question: str, hits: list[Hit], settings: Settings, *, client: httpx.Client | None = None) -> dict:
-    """Ask the configured chat-completions endpoint; raise on any failure or uncited answer."""
-    import httpx
-
-    url = settings.llm_base_url.rstrip("/") + "/chat/completions"
-    headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
-    body = {"model": settings.llm_model, "messages": _prompt(question, hits), "temperature": 0}
-    own = client is None
-    client = client or httpx.Client()
-    try:
-        resp = client.post(url, json=body, headers=headers, timeout=settings.llm_timeout)
-        resp.raise_for_status()
-        text = resp.json()["choices"][0]["message"]["content"]
-    finally:
-        if own:
-            client.close()
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("empty answer")
-    if NOT_FOUND.rstrip("。") in text:
-        return {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "generative"}
-    text, cited = renumber(text.strip(), len(hits))
-    if not cited:
-        raise ValueError("answer cites no passage")
-    citations = [hits[n - 1].to_dict() for n in cited]
-    return {"answer": text, "found": True, "citations": citations, "mode": "generative"}
-
-
-def renumber(text: str, available: int) -> tuple[str, list[int]]:
-    """Drop markers pointing at no passage; renumber the rest 1.. in order of first use.
-    Returns the rewritten text and the original passage numbers, in new order."""
-    order: list[int] = []
-
-    def sub(m: re.Match) -> str:
-        nums = [int(x) for x in re.split(r"\s*[,，、]\s*", m.group(1))]
-        kept = []
-        for n in nums:
-            if 1 <= n <= available:
-                if n not in order:
-                    order.append(n)
-                kept.append(order.index(n) + 1)
-        return "".join(f"[{k}]" for k in dict.fromkeys(kept))
-
-    return MARKER.sub(sub, text), order

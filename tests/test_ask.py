@@ -9,9 +9,11 @@ import re
 import httpx
 import pytest
 
-from kb.ask import NOT_FOUND, answer, extract, renumber, split_sentences
+from kb.ask import NOT_FOUND, answer, extract
 from kb.embed import FakeEmbedder
+from kb.llm import renumber
 from kb.records import Hit
+from kb.sentences import split_sentences, units
 from kb.settings import Settings
 
 MARK = re.compile(r"\[(\d+)\]")
@@ -48,15 +50,47 @@ def hits():
 
 def sentences_of(answer_text: str) -> list[tuple[str, int]]:
     """(sentence, marker) pairs of an answer."""
-    parts = re.findall(r"(.+?)\[(\d+)\]", answer_text)
+    parts = re.findall(r"(.+?)\[(\d+)\]", answer_text, re.S)
     return [(s, int(n)) for s, n in parts]
 
 
 def test_split_sentences_gives_exact_offsets():
-    text = "  第一条 为了规范程序，制定本条例。\n## 第二章\n他说：“应当依法办事。”然后离开了会场；好\n最后一句没有句号"
+    text = "  第一条 为了规范程序，制定本条例。\n## 第二章\n他说：“应当依法办事。”然后离开了会场；好的\n最后一句没有句号"
     spans = split_sentences(text)
     pieces = [text[s:e] for s, e in spans]
-    assert pieces == ["第一条 为了规范程序，制定本条例。", "他说：“应当依法办事。”", "然后离开了会场；", "最后一句没有句号"]
+    assert pieces == ["第一条 为了规范程序，制定本条例。", "他说：“应当依法办事。”", "然后离开了会场；好的", "最后一句没有句号"]
+
+
+def test_semicolons_split_only_long_sentences():
+    rule = "违法行为在二年内未被发现的，不再给予行政处罚；涉及公民生命健康安全的，上述期限延长至五年。"
+    assert [rule[s:e] for s, e in split_sentences(rule)] == [rule]  # one rule, both periods
+    long = "；".join(["第" + "一二三四五六七八九十"[i] + "项应当依法办理有关登记手续并及时报告主管部门" for i in range(8)]) + "。"
+    pieces = [long[s:e] for s, e in split_sentences(long)]
+    assert len(pieces) == 8 and "".join(pieces) == long
+
+
+def test_items_come_with_their_lead_in():
+    text = ("法律援助机构可以先行提供法律援助：\n（一）距法定时效或者期限届满不足七日，需要及时起诉；\n"
+            "（二）需要立即申请财产保全。其他紧急或者特殊情形。\n国家加强残疾人法律援助工作。")
+    got = [(u.kind, [text[s:e] for s, e in u.spans]) for u in units(text)]
+    lead = "法律援助机构可以先行提供法律援助："
+    one, two = "（一）距法定时效或者期限届满不足七日，需要及时起诉；", "（二）需要立即申请财产保全。"
+    assert got == [
+        ("item", [lead, one]),
+        ("item", [lead, two, "其他紧急或者特殊情形。"]),  # a continuation stays with its item
+        ("list", [lead, one, two, "其他紧急或者特殊情形。"]),
+        ("sentence", ["国家加强残疾人法律援助工作。"]),
+    ]
+
+
+def test_short_articles_are_units_long_ones_are_split():
+    short = "第四十二条 行政机关应当自受理之日起二十日内作出决定。二十日内不能作出决定的，可以延长十日。"
+    long = "第四十三条 " + "行政机关应当依照法定程序办理有关事项并及时告知申请人。" * 12
+    text = "前一条的末尾部分内容。\n" + short + "\n" + long
+    got = [(u.kind, "".join(text[s:e] for s, e in u.spans)) for u in units(text)]
+    assert got[0] == ("sentence", "前一条的末尾部分内容。")  # cut by the window: not an article
+    assert got[1] == ("article", short)
+    assert {k for k, _ in got[2:]} == {"sentence"} and len(got) == 2 + 12
 
 
 def test_extractive_answer_quotes_and_cites(hits, emb):
@@ -86,11 +120,22 @@ def test_off_topic_questions_are_not_answered(hits, emb):
         assert out == {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "extractive"}
 
 
-def test_lead_in_sentences_are_not_quoted_alone(emb):
-    text = "第二十条 重大行政决策应当经过下列程序：\n（一）公众参与；\n（二）专家论证；\n（三）合法性审查。"
+def test_lead_in_is_quoted_with_its_items_never_alone(emb):
+    text = "重大行政决策应当经过下列程序：\n（一）公众参与；\n（二）专家论证；\n（三）合法性审查。"
     out = extract("重大行政决策应当经过哪些程序", [hit(text, "某省重大行政决策程序规定", 0)], emb)
-    assert out["found"] and "下列程序：" not in out["answer"]
-    assert "（一）公众参与；[1]" in out["answer"]
+    assert out["found"]
+    # a 哪些 question gets the whole list, quoted verbatim as one piece with one marker
+    assert out["answer"] == text + "[1]"
+    assert out["citations"][0]["highlights"] == [[0, len(text)]]
+    lone = extract("重大行政决策应当经过哪些程序", [hit("重大行政决策应当经过下列程序：", "某省规定", 0)], emb)
+    assert lone["found"] is False
+
+
+def test_an_article_is_quoted_whole(emb):
+    text = ("第四十二条 行政机关应当自受理行政许可申请之日起二十日内作出行政许可决定。"
+            "二十日内不能作出决定的，经本行政机关负责人批准，可以延长十日。\n第四十三条 行政许可证件应当载明有效期。")
+    out = extract("行政许可决定作出期限", [hit(text, "中华人民共和国行政许可法", 0)], emb)
+    assert out["answer"].startswith(text.split("\n")[0] + "[1]")
 
 
 def test_no_hits_or_no_content_terms(emb, hits):
