@@ -94,6 +94,11 @@ def _article():
     return next(p.regex for p in patterns() if p.kind == "tiao")
 
 
+def is_article(text: str) -> bool:
+    """Text starting with a law article number: 第十条 …"""
+    return bool(_article().match(text))
+
+
 def is_item(text: str) -> bool:
     return any(r.match(text) for r in _enumerators())
 
@@ -109,7 +114,7 @@ def units(text: str) -> list[Unit]:
     """The quotable units of ``text``: short law articles whole, and otherwise plain
     sentences, items with their lead-in, and whole lists."""
     sents = split_sentences(text)
-    starts = [i for i, (s, e) in enumerate(sents) if _line_start(text, s) and _article().match(text[s:e])]
+    starts = [i for i, (s, e) in enumerate(sents) if _line_start(text, s) and is_article(text[s:e])]
     if not starts:
         return _units(text, sents)
     # the piece before the first article header may be the tail of an article cut by the window

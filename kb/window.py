@@ -1,7 +1,8 @@
 """Passage windows: match on article-sized chunks, return a little more.
 
 A hit's chunk is widened with its neighbouring chunks of the same top-level section
-(the next article first, then the previous) up to a character budget, so a result
+(the next article first, then the previous) up to a character budget — in a law with no
+chapters every article is top-level, and the articles count as one section — so a result
 shows the provision together with the sentences that complete it (the amount in the
 next clause, the list in the next article). The span stays exact: text == doc.text[start:end].
 """
@@ -27,11 +28,19 @@ class Window:
     last: list[str] | None = None  # so a citation can name the range it covers (第四条至第九条)
 
 
+def _top(section_json: str) -> list[str]:
+    """The top-level section a chunk belongs to; articles of a law without chapters share one."""
+    from kb.sentences import is_article
+
+    top = json.loads(section_json)[:1]
+    return ["第X条"] if top and is_article(top[0]) else top
+
+
 def widen(store: Store, row: sqlite3.Row, budget: int, avoid: list[tuple[int, int]] = ()) -> Window:
     """``avoid``: spans of this document already shown in better-ranked hits; never grow into them."""
     start, end, page = row["pos_start"], row["pos_end"], row["page"]
     if budget > end - start:
-        top = json.loads(row["section"])[:1]
+        top = _top(row["section"])
         near = store.con.execute(
             "SELECT ord, section, pos_start, pos_end, page FROM chunks WHERE doc_id = ? AND ord BETWEEN ? AND ?"
             " ORDER BY ord", (row["doc_id"], row["ord"] - REACH, row["ord"] + REACH)).fetchall()
@@ -44,7 +53,7 @@ def widen(store: Store, row: sqlite3.Row, budget: int, avoid: list[tuple[int, in
         while grew:
             grew = False
             for j in (hi + 1, lo - 1):  # following text first: it usually completes the provision
-                if (0 <= j < len(near) and json.loads(near[j]["section"])[:1] == top
+                if (0 <= j < len(near) and _top(near[j]["section"]) == top
                         and not any(a < near[j]["pos_end"] and near[j]["pos_start"] < b for a, b in avoid)):
                     s, e = min(start, near[j]["pos_start"]), max(end, near[j]["pos_end"])
                     if e - s <= budget:

@@ -148,3 +148,19 @@ def test_passage_span_and_citation(fake_kb):
     assert p["text"] == hit.text and p["citation"]
     with pytest.raises(InvalidInput):
         fake_kb.passage(hit.doc_id, 5, 2)
+
+
+def test_windows_cross_articles_of_a_law_without_chapters_but_not_chapters(tmp_path):
+    flat = "\n".join(f"第{n}条 本市规章设定罚款应当遵守第{n}项程序要求并依法公开。" for n in "一二三四五") + \
+        "\n第六条 对违反行政管理秩序的行为设定罚款的限额为十万元。\n"
+    chaptered = ("第一章 总则\n第一条 为了规范罚款设定，制定本条例。\n第二条 罚款限额由省人大常委会规定。\n"
+                 "第三条 本条例适用于本省。\n第二章 附则\n第四条 本条例自公布之日起施行。\n")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "某市规章设定罚款限额规定.txt").write_text(flat, encoding="utf-8")
+    (tmp_path / "docs" / "某省罚款设定条例.txt").write_text(chaptered, encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "idx", embedder="fake")
+    kb.ingest([tmp_path / "docs"])
+    hit = next(h for h in kb.search("第五项程序要求", k=5, mode="lexical") if "某市" in h.path)
+    assert "第六条" in hit.text and "限额为十万元" in hit.text  # the next article completes it
+    hit = next(h for h in kb.search("罚款限额由省人大常委会规定", k=5, mode="lexical") if "某省" in h.path)
+    assert "第三条" in hit.text and "第四条" not in hit.text  # never across 第二章
