@@ -6,6 +6,7 @@ data/colloquial.tsv maps one to the other; expansions are added to the lexical q
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,9 @@ QUOTES = {
     "“": "”", "‘": "’", "「": "」", "『": "』",
 }
 _CLOSERS = set(QUOTES.values())
+# Aspect particles speech slips between a verb and its object: 录着视频, 打了官司, 拍过板
+# still match the table's 录视频, 打官司, 拍板.
+ASPECT = "着了过"
 
 
 @dataclass
@@ -45,19 +49,23 @@ def colloquial_table(path: Path = DATA / "colloquial.tsv") -> tuple[tuple[str, t
     return tuple(sorted(rows.items(), key=lambda kv: -len(kv[0])))
 
 
+@cache
+def _patterns() -> tuple[tuple[re.Pattern, tuple[str, ...]], ...]:
+    gap = f"[{ASPECT}]?"
+    return tuple((re.compile(gap.join(map(re.escape, c))), o) for c, o in colloquial_table())
+
+
 def expand(text: str) -> list[str]:
     """Official terms for the colloquial words in ``text``, in text order, without the ones
     ``text`` already contains. A colloquial word inside a longer matched one does not fire."""
     taken = [False] * len(text)
     found: list[tuple[int, tuple[str, ...]]] = []
-    for colloquial, officials in colloquial_table():
-        start = text.find(colloquial)
-        while start >= 0:
-            end = start + len(colloquial)
+    for pattern, officials in _patterns():
+        for m in pattern.finditer(text):
+            start, end = m.span()
             if not any(taken[start:end]):
-                taken[start:end] = [True] * len(colloquial)
+                taken[start:end] = [True] * (end - start)
                 found.append((start, officials))
-            start = text.find(colloquial, end)
     out: dict[str, None] = {}
     for _, officials in sorted(found, key=lambda f: f[0]):
         for o in officials:

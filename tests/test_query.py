@@ -37,6 +37,12 @@ def test_expansion_skips_words_already_present_and_prefers_longer_matches():
     assert expand("行政复议的期限") == []
 
 
+def test_aspect_particles_inside_a_colloquial_word_still_match():
+    assert "音像记录" in expand("执法时要一直录着视频吗")
+    assert expand("打了官司") == expand("打官司") != []
+    assert expand("录视频频道") == expand("录视频") and expand("录什么视频") == []  # only 着了过, one at a time
+
+
 def test_colloquial_table_is_general_and_well_formed():
     rows = colloquial_table()
     assert 80 <= len(rows) <= 150
