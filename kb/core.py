@@ -88,6 +88,7 @@ class KnowledgeBase:
                     if got:
                         snap = indexer.build(self.store, self.embedder, snap, self.settings.flat_max)
                         indexer.save(snap, self.dir)
+                        self._record(snap)
             self._snap = snap
             return snap
 
@@ -191,10 +192,14 @@ class KnowledgeBase:
         """Build and publish a new snapshot after a write (caller holds the write locks)."""
         snap = indexer.build(self.store, self.embedder, self._snap, self.settings.flat_max)
         indexer.save(snap, self.dir)
-        if snap.vectors.kind != self.manifest.vector_index:
-            self.manifest.vector_index = snap.vectors.kind
-            self.manifest.save(self.dir)
+        self._record(snap)
         self._snap = snap
+
+    def _record(self, snap: indexer.Snapshot) -> None:
+        """Keep the manifest's description of the derived indexes true after a (re)build."""
+        if (snap.vectors.kind, snap.bm25.params) != (self.manifest.vector_index, self.manifest.bm25):
+            self.manifest.vector_index, self.manifest.bm25 = snap.vectors.kind, dict(snap.bm25.params)
+            self.manifest.save(self.dir)
 
     def remove(self, id_or_path: str) -> bool:
         with self._write_lock, self._file_lock():

@@ -143,4 +143,6 @@ def load(directory: Path) -> Snapshot | None:
         return None
     if len(snap.bm25) != len(ids) or len(snap.vectors) != len(ids):
         return None
+    if snap.bm25.params != BM25_PARAMS:  # built by a version with other parameters: rebuild from tokens
+        return None
     return snap

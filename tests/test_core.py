@@ -164,3 +164,25 @@ def test_windows_cross_articles_of_a_law_without_chapters_but_not_chapters(tmp_p
     assert "第六条" in hit.text and "限额为十万元" in hit.text  # the next article completes it
     hit = next(h for h in kb.search("罚款限额由省人大常委会规定", k=5, mode="lexical") if "某省" in h.path)
     assert "第三条" in hit.text and "第四条" not in hit.text  # never across 第二章
+
+
+def test_index_saved_with_other_bm25_parameters_is_rebuilt_from_tokens(tmp_path, small_corpus):
+    import json
+
+    from kb.manifest import BM25_PARAMS
+
+    kb = KnowledgeBase(tmp_path / "idx", embedder="fake")
+    kb.ingest([small_corpus])
+    expected = [h.chunk_id for h in kb.search("法治政府建设", k=5, mode="lexical")]
+    old = {**BM25_PARAMS, "b": 0.75}
+    record = tmp_path / "idx" / "bm25" / "fazhi_bm25.json"
+    record.write_text(json.dumps({**json.loads(record.read_text()), "params": old}))
+    manifest = tmp_path / "idx" / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "bm25": old}))
+
+    reopened = KnowledgeBase(tmp_path / "idx")  # an older version's index opens, never refused
+    assert [h.chunk_id for h in reopened.search("法治政府建设", k=5, mode="lexical")] == expected
+    assert reopened.snapshot().bm25.params == BM25_PARAMS
+    assert reopened.embedder.texts_embedded == 0  # rebuilt from stored tokens and cached vectors
+    assert json.loads(manifest.read_text())["bm25"] == BM25_PARAMS
+    assert load_snapshot(tmp_path / "idx").bm25.params == BM25_PARAMS
