@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kb import indexer
+from kb.batching import QueryBatcher
 from kb.embed import Embedder, get_embedder
 from kb.errors import InvalidInput, NotFound
 from kb.faults import checkpoint
@@ -55,6 +56,7 @@ class KnowledgeBase:
         self._snap: indexer.Snapshot | None = None
         self._snap_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._batcher = QueryBatcher(lambda texts: self.embedder.embed_batch(texts, "query"))
 
     # -- embedder & snapshot ----------------------------------------------------
     @property
@@ -219,8 +221,8 @@ class KnowledgeBase:
     @functools.lru_cache(maxsize=1024)  # noqa: B019 — one KnowledgeBase per index, kept for the process
     def _query_vector(self, text: str):
         """Embedding a query is most of a search's time, and the web page asks the same query
-        again for search, ask and compare."""
-        return self.embedder.embed_query(text)
+        again for search, ask and compare. Concurrent searches share model calls."""
+        return self._batcher(text)
 
     def ask(self, question: str, k: int = 5) -> dict:
         from kb.ask import answer
