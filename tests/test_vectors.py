@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.vectors import VectorIndex
+from kb.vectors import VectorIndex, ivf_nlist
 
 
 def unit(n: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -107,3 +107,13 @@ def test_ivf_recall_against_exact_and_its_life_cycle(tmp_path):
     again.add(ids[:1], vecs[:1])
     assert again.search(vecs[0], 1)[0].tolist() == [ids[0]]
     assert again.copy().kind == "ivf_sq8"
+
+
+def test_ivf_default_probes_a_quarter_of_the_lists():
+    rng = np.random.default_rng(3)
+    n = 20_000
+    vecs = rng.standard_normal((n, 16)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    ivf = VectorIndex.build(np.arange(n, dtype=np.int64), vecs, flat_max=1000)
+    nlist = ivf_nlist(n)
+    assert ivf.kind == "ivf_sq8" and ivf.nprobe == nlist // 4
