@@ -22,7 +22,6 @@ from kb.search import SearchConfig, filter_sql
 from kb.search import search as run_search
 from kb.settings import Settings
 from kb.store import Store, doc_id_for, text_hash
-from kb.tokenize import tokenize
 
 # A corpus folder's own description files are not documents.
 NOT_DOCUMENTS = frozenset({"README.md", "MANIFEST.tsv", "SOURCES.tsv"})
@@ -183,7 +182,9 @@ class KnowledgeBase:
                 prog("embed", done[0], len(flat))
             indexer.embed_missing(self.store, self.embedder, flat, self.settings.embed_batch, step)
             for i, (doc, ts) in enumerate(zip(docs, texts, strict=True), 1):
-                self.store.put_document(doc, [text_hash(t) for t in ts], [tokenize(t) for t in ts])
+                heads: dict = {}
+                tokens = [indexer.index_tokens(doc.title, c.section, c.text, heads) for c in doc.chunks]
+                self.store.put_document(doc, [text_hash(t) for t in ts], tokens)
                 summary.ingested.append(doc.path)
                 checkpoint("store")
                 prog("store", i, len(docs))

@@ -19,6 +19,7 @@ from kb.faults import checkpoint
 from kb.lexical import BM25Index
 from kb.manifest import BM25_PARAMS
 from kb.store import Store, text_hash
+from kb.tokenize import tokenize
 from kb.vectors import VectorIndex
 
 DERIVED = "derived.json"
@@ -31,6 +32,18 @@ def index_text(title: str, section: list[str], text: str) -> str:
     topic that the body itself often never repeats."""
     head = " ".join(h for h in section if h)
     return f"{title}\n{head}\n{text}" if head else f"{title}\n{text}"
+
+
+def index_tokens(title: str, section: list[str], text: str,
+                 heads: dict[tuple[str, tuple[str, ...]], list[str]]) -> list[str]:
+    """BM25 tokens of ``index_text(title, section, text)``, the same multiset, with the title and
+    section path tokenized once per section (``heads`` caches them): jieba never joins words
+    across the line break, and a document's articles share their headings."""
+    key = (title, tuple(section))
+    head = heads.get(key)
+    if head is None:
+        head = heads[key] = tokenize(index_text(title, section, ""))
+    return head + tokenize(text)
 
 
 @dataclass

@@ -134,3 +134,18 @@ def test_load_names_the_broken_folder(tmp_path):
         BM25Index.load(tmp_path / "nothing-here")
     with pytest.raises(TypeError, match="#1"):
         BM25Index.build([["a"], "not a list"])
+
+
+def test_index_tokens_equal_tokenizing_the_whole_index_text():
+    from collections import Counter
+
+    from kb.indexer import index_text, index_tokens
+    from kb.tokenize import tokenize
+
+    heads: dict = {}
+    title = "某市推进“双随机、一公开”监管实施方案"
+    for section, text in [(["一、总体要求"], "全面推行双随机、一公开监管，重大执法决定法制审核。"),
+                          (["一、总体要求"], "坚持依法行政。"), (["二、主要任务", "（一）健全制度"], "")]:
+        got = index_tokens(title, section, text, heads)
+        assert Counter(got) == Counter(tokenize(index_text(title, section, text)))
+    assert len(heads) == 2  # one head per section
