@@ -127,8 +127,8 @@ def timed_stages(timer: StageTimer):
     from kb.store import Store
     from kb.vectors import VectorIndex
 
-    targets = [(core, "_parse_path", "parse (load+clean+structure+split)"), (ix, "embed_missing", "embed"),
-               (core, "tokenize", "tokenize (jieba)"), (core, "text_hash", "hash"),
+    targets = [(core.KnowledgeBase, "_parse_if_changed", "parse (load+clean+structure+split)"),
+               (ix, "embed_missing", "embed"), (ix, "tokenize", "tokenize (jieba)"), (core, "text_hash", "hash"),
                (Store, "put_document", "store write"), (ix, "build", "index build (total)"),
                (ix, "save", "index save"), (Store, "all_chunks", "  build: read chunk rows"),
                (BM25Index, "build", "  build: BM25"), (ix, "_vectors_for", "  build: vectors from cache"),
