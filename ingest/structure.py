@@ -65,6 +65,22 @@ def patterns() -> tuple[Pattern, ...]:
     return tuple(out)
 
 
+def match_heading(line: str) -> tuple[Pattern, re.Match] | None:
+    """The first heading pattern matching the start of ``line`` (leading indentation removed),
+    with its match: 第十条 → tiao (law), （二） → paren_yi (official), 一是 → yi_shi (speech)."""
+    for p in patterns():
+        m = p.regex.match(line)
+        if m:
+            return p, m
+    return None
+
+
+def is_article(line: str) -> bool:
+    """``line`` starts with a law article number: 第十条 …"""
+    found = match_heading(line)
+    return found is not None and found[0].kind == "tiao"
+
+
 @cache
 def responsible_re() -> re.Pattern:
     return re.compile(next(r[5] for r in rows("headings.tsv") if r[0] == "responsible"))
@@ -123,16 +139,13 @@ def find_sections(text: str, explicit: list[tuple[int, int]] | None = None) -> l
             if i != first_text_line:  # '# 标题' opening a Markdown file is its title, not a section
                 candidates.append(_Candidate(start, len(md.group(1)), "md", None, _tidy(md.group(2))))
             continue
-        for p in pats:
-            m = p.regex.match(body)
-            if m:
-                number = cn_number(m.group(1))
-                candidates.append(
-                    _Candidate(
-                        start, p.rank, p.kind, number, _heading_text(p, m, body), p.continuous, p.first_one
-                    )
-                )
-                break
+        found = match_heading(body)
+        if found:
+            p, m = found
+            candidates.append(
+                _Candidate(start, p.rank, p.kind, cn_number(m.group(1)), _heading_text(p, m, body),
+                           p.continuous, p.first_one)
+            )
 
     # A text with articles is a law: its 一、/（一） lines are enumerations inside articles. Elsewhere a
     # stray 第X条 line is body text, while 第X章/节 still structure long plans and reports.

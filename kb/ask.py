@@ -132,7 +132,7 @@ def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = 4)
             score += LIST_BONUS
         if timing and TIME_EXPR.search(own):
             score += TIME_BONUS
-        scored.append((score, rank, u))
+        scored.append((score, rank, u, own))
     if not scored:
         return {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "extractive"}
     scored.sort(key=lambda x: -x[0])
@@ -142,11 +142,12 @@ def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = 4)
     used = 0
     # a 哪些 question answered by one item of a short list gets the whole list
     lists = {(rank, u.spans[0]): u for rank, u in cands if u.kind == "list"}
-    for score, rank, u in scored:
+    for score, rank, u, own in scored:
         if len(picked) == max_sentences or score < best - KEEP_MARGIN or used >= ANSWER_CHARS:
             break
-        u = lists.get((rank, u.spans[0]), u) if u.kind == "item" else u
-        own = "".join(hits[rank].text[s:e] for s, e in u.body)
+        if u.kind == "item" and (rank, u.spans[0]) in lists:
+            u = lists[(rank, u.spans[0])]
+            own = "".join(hits[rank].text[s:e] for s, e in u.body)
         if all((rank, sp) in quoted for sp in u.body) or any(_near_duplicate(own, o) for _, _, o in picked):
             continue
         picked.append((rank, u, own))

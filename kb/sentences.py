@@ -16,7 +16,6 @@ what an official cites. Every unit is a list of exact (start, end) spans of the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
 SENTENCE_END = "。！？!?"
 CLAUSE_END = "；;"  # splits only sentences longer than LONG_SENTENCE: a ； usually joins one rule
@@ -78,29 +77,13 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-@cache
-def _enumerators():
-    """Line-start numbering of list items: the official and speech heading patterns
-    (（一） 1. ① 一是 …) of ingest/data/headings.tsv."""
-    from ingest.structure import patterns
-
-    return tuple(p.regex for p in patterns() if p.family in ("official", "speech"))
-
-
-@cache
-def _article():
-    from ingest.structure import patterns
-
-    return next(p.regex for p in patterns() if p.kind == "tiao")
-
-
-def is_article(text: str) -> bool:
-    """Text starting with a law article number: 第十条 …"""
-    return bool(_article().match(text))
-
-
 def is_item(text: str) -> bool:
-    return any(r.match(text) for r in _enumerators())
+    """Text starting with list numbering: the official and speech heading patterns of
+    ingest/data/headings.tsv (（一） 1. ① 一是 …)."""
+    from ingest.structure import match_heading
+
+    found = match_heading(text)
+    return found is not None and found[0].family in ("official", "speech")
 
 
 def _line_start(text: str, s: int) -> bool:
@@ -114,6 +97,8 @@ def units(text: str) -> list[Unit]:
     """The quotable units of ``text``: short law articles whole, and otherwise plain
     sentences, items with their lead-in, and whole lists."""
     sents = split_sentences(text)
+    from ingest.structure import is_article
+
     starts = [i for i, (s, e) in enumerate(sents) if _line_start(text, s) and is_article(text[s:e])]
     if not starts:
         return _units(text, sents)

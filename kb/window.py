@@ -30,7 +30,7 @@ class Window:
 
 def _top(section_json: str) -> list[str]:
     """The top-level section a chunk belongs to; articles of a law without chapters share one."""
-    from kb.sentences import is_article
+    from ingest.structure import is_article
 
     top = json.loads(section_json)[:1]
     return ["第X条"] if top and is_article(top[0]) else top
@@ -40,20 +40,21 @@ def widen(store: Store, row: sqlite3.Row, budget: int, avoid: list[tuple[int, in
     """``avoid``: spans of this document already shown in better-ranked hits; never grow into them."""
     start, end, page = row["pos_start"], row["pos_end"], row["page"]
     if budget > end - start:
-        top = _top(row["section"])
         near = store.con.execute(
             "SELECT ord, section, pos_start, pos_end, page FROM chunks WHERE doc_id = ? AND ord BETWEEN ? AND ?"
             " ORDER BY ord", (row["doc_id"], row["ord"] - REACH, row["ord"] + REACH)).fetchall()
         me = next((i for i, n in enumerate(near) if n["ord"] == row["ord"]), None)
         if me is None:  # the document changed under us: show the chunk as it is
             return Window(start, end, page, row["text"])
+        tops = [_top(n["section"]) for n in near]  # once per neighbour, not per growth step
+        top = tops[me]
         first = last = None
         lo = hi = me
         grew = True
         while grew:
             grew = False
             for j in (hi + 1, lo - 1):  # following text first: it usually completes the provision
-                if (0 <= j < len(near) and _top(near[j]["section"]) == top
+                if (0 <= j < len(near) and tops[j] == top
                         and not any(a < near[j]["pos_end"] and near[j]["pos_start"] < b for a, b in avoid)):
                     s, e = min(start, near[j]["pos_start"]), max(end, near[j]["pos_end"])
                     if e - s <= budget:
