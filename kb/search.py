@@ -17,6 +17,7 @@ from kb.errors import InvalidInput
 from kb.fuse import get_fusion
 from kb.highlight import highlight_spans
 from kb.indexer import Snapshot
+from kb.phrases import phrase_sql
 from kb.query import parse_query
 from kb.records import Hit, SearchFilters
 from kb.store import Store
@@ -78,9 +79,9 @@ def filter_sql(filters: SearchFilters | None, alias: str = "") -> tuple[list[str
 def filter_ids(store: Store, filters: SearchFilters | None, phrases: list[str]) -> np.ndarray | None:
     """Chunk ids allowed by the filters and phrases, or None when nothing restricts."""
     where, args = filter_sql(filters, "d")
-    for p in phrases:
-        where.append("instr(c.text, ?) > 0")
-        args.append(p)
+    phrase_where, phrase_args = phrase_sql(store.con, phrases, "c")  # index-backed, then exact
+    where += phrase_where
+    args += phrase_args
     if not where:
         return None
     sql = "SELECT c.chunk_id FROM chunks c JOIN documents d USING (doc_id) WHERE " + " AND ".join(where)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.records import Document
+from kb import phrases
 
 SCHEMA_VERSION = "1"
 
@@ -68,6 +69,7 @@ class Store:
         with self.write() as con:
             con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
             con.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+            phrases.install(con)  # quoted-phrase index (kb/phrases.py); filled once on an older store
 
     # -- connections ---------------------------------------------------------
     @property
