@@ -1,6 +1,6 @@
 """Scale benchmark: query latency per mode at the eval index (~10k chunks) and at synthetic
 100k / 1M-chunk indexes, IVF-SQ8 recall@10 against exact search with an nprobe sweep, the cost
-of one write's snapshot rebuild, and a memory breakdown of a freshly opened index.
+of one write (ingest + remove of a real law), and a memory breakdown of a freshly opened index.
 
     python -m bench.scale --source indexes/eval --sizes 100000,1000000 --work /tmp/fazhi-scale
 
@@ -73,18 +73,58 @@ def tuned_nprobe(rows: list[dict]) -> int | None:
     return next((r["nprobe"] for r in rows if r["recall@10"] >= TARGET_RECALL), None)
 
 
-def refresh_cost(kb) -> dict:
-    """What every committed write pays at this size: indexer.build with the previous snapshot
-    (all chunk rows re-read, BM25 rebuilt, vectors copied) plus indexer.save."""
+WRITE_DOC = "laws/全国/行政法/公证法(2017-09-01).md"  # a real law (15 kB), under ../shared/corpus
+
+
+def write_cost(index_dir: Path, corpus: Path) -> dict:
+    """Run in a fresh process: what one write costs at this size. Ingests one real document
+    (``kb.ingest_bytes``, as an upload to the server does) and then removes it; the snapshot
+    update (indexer.build + save) is timed apart from embedding, and the peak RSS is the
+    process's VmHWM after each step."""
     from kb import indexer
 
-    snap = kb.snapshot()
+    spent = {"build": 0.0, "save": 0.0}
+
+    def timed(name, fn):
+        def wrapper(*a, **kw):
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                spent[name] += time.perf_counter() - t0
+        return wrapper
+
+    indexer.build, indexer.save = timed("build", indexer.build), timed("save", indexer.save)
+    kb, _ = latency.open_kb(index_dir)
     t0 = time.perf_counter()
-    new = indexer.build(kb.store, kb.embedder, snap, kb.settings.flat_max)
-    t1 = time.perf_counter()
-    indexer.save(new, kb.dir)
-    t2 = time.perf_counter()
-    return {"build_s": round(t1 - t0, 2), "save_s": round(t2 - t1, 2), **rss_mb()}
+    kb.snapshot()
+    rec: dict = {"open_s": round(time.perf_counter() - t0, 2), "after_open": rss_mb()}
+    path = corpus / WRITE_DOC
+    if not path.is_file():
+        raise FileNotFoundError(f"write benchmark document not found: {path}")
+    before = kb.embedder.texts_embedded
+    t0 = time.perf_counter()
+    summary = kb.ingest_bytes([(f"bench-write/{path.name}", path.read_bytes())])
+    rec["ingest"] = {"wall_s": round(time.perf_counter() - t0, 2), "texts_embedded": kb.embedder.texts_embedded - before,
+                     "index_update_s": round(spent["build"], 2), "index_save_s": round(spent["save"], 2),
+                     "ok": summary.ingested == [f"bench-write/{path.name}"], **rss_mb()}
+    spent.update(build=0.0, save=0.0)
+    t0 = time.perf_counter()
+    removed = kb.remove(f"bench-write/{path.name}")
+    rec["remove"] = {"wall_s": round(time.perf_counter() - t0, 2), "index_update_s": round(spent["build"], 2),
+                     "index_save_s": round(spent["save"], 2), "ok": removed, **rss_mb()}
+    snap = kb.snapshot()
+    rec["bm25_segments"], rec["bm25_tombstones"] = len(snap.bm25.segments), len(snap.bm25) - snap.bm25.n_live
+    kb.close()
+    return rec
+
+
+def run_write_cost(index_dir: Path, args) -> dict:
+    cmd = [sys.executable, "-m", "bench.scale", "--write-cost", str(index_dir), "--corpus", str(args.corpus)]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"write benchmark failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout)
 
 
 def breakdown(index_dir: Path, queries: list[str]) -> dict:
@@ -110,12 +150,14 @@ def breakdown(index_dir: Path, queries: list[str]) -> dict:
     steps["KnowledgeBase after queries"] = rss_mb()["rss_mb"]
     snap = kb.snapshot()
     n, d = len(ids), snap.vectors.dim
-    sc = snap.bm25._model.scores if snap.bm25._model is not None else {}
+    bm = snap.bm25
     arrays = {"vectors_stored_mb": round((Path(index_dir) / "vectors.faiss").stat().st_size / 2**20, 1),
               "vectors_float32_mb": round(n * d * 4 / 2**20, 1),
               "vectors_sq8_codes_mb": round(n * d / 2**20, 1),
-              "bm25_matrix_mb": round(sum(sc[x].nbytes for x in ("data", "indices", "indptr") if x in sc) / 2**20, 1),
-              "bm25_vocab_terms": len(snap.bm25._model.vocab_dict) if snap.bm25._model is not None else 0,
+              "bm25_postings_mb": round(sum(s.indptr.nbytes + s.docs.nbytes + s.tfs.nbytes for s in bm.segments)
+                                        / 2**20, 1),
+              "bm25_per_position_mb": round((bm.doc_len.nbytes + bm.live.nbytes + bm._norm.nbytes) / 2**20, 1),
+              "bm25_vocab_terms": len(bm.vocab),
               "chunk_ids_mb": round(ids.nbytes / 2**20, 1)}
     page_size = kb.store.con.execute("PRAGMA page_size").fetchone()[0]
     cache = kb.store.con.execute("PRAGMA cache_size").fetchone()[0]
@@ -135,10 +177,10 @@ def measure_index(index_dir: Path, queries: list[str], args, nprobe: int | None 
     rec["latency"] = latency.mode_latency(kb, emb, queries)
     rec["hybrid_stages_ms"] = latency.stage_split(kb, emb, queries)
     log(f"  hybrid stages: {rec['hybrid_stages_ms']}")
-    if args.refresh:
-        rec["refresh"] = refresh_cost(kb)
-        log(f"  snapshot refresh after a write: {rec['refresh']}")
     kb.close()
+    if args.refresh:
+        rec["write"] = run_write_cost(index_dir, args)
+        log(f"  one write (ingest + remove of a law): {rec['write']}")
     return rec
 
 
@@ -180,14 +222,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--flat-max", type=int, default=200_000, help="IVF-SQ8 above this many chunks")
     p.add_argument("--no-source", action="store_true", help="skip measuring the source index itself")
-    p.add_argument("--refresh", action="store_true", help="also time one write's snapshot rebuild")
+    p.add_argument("--refresh", action="store_true", help="also time one write (ingest + remove of a real law)")
+    p.add_argument("--corpus", type=Path, default=Path("/work/shared/corpus"), help="where --refresh finds its law")
     p.add_argument("--e5fit", action="store_true", help="also sweep recall on e5-fitted vectors (IVF sizes)")
     p.add_argument("--keep", action="store_true", help="keep synthetic indexes (for http_load --index)")
     p.add_argument("--reuse", action="store_true", help="measure synthetic indexes kept by an earlier --keep run")
     p.add_argument("--name", default="scale", help="result file name under bench/results/")
     p.add_argument("--breakdown", type=Path, help=argparse.SUPPRESS)  # internal: fresh-process memory
+    p.add_argument("--write-cost", type=Path, help=argparse.SUPPRESS)  # internal: fresh-process write
     args = p.parse_args(argv)
 
+    if args.write_cost:
+        sys.stdout.write(json.dumps(write_cost(args.write_cost, args.corpus)))
+        return
     if args.breakdown:
         qs = load_queries(args.dev, None, args.queries)
         sys.stdout.write(json.dumps(breakdown(args.breakdown, qs)))

@@ -122,7 +122,7 @@ def build_index(src: Source, n: int, out: Path, vectors: str = "random", flat_ma
     """Write a synthetic index of ``n`` chunks to ``out``; returns (build record, its float32 vectors)."""
     from kb import indexer
     from kb.lexical import BM25Index
-    from kb.manifest import Manifest
+    from kb.manifest import BM25_PARAMS, Manifest
     from kb.vectors import VectorIndex
 
     out = Path(out)
@@ -137,7 +137,7 @@ def build_index(src: Source, n: int, out: Path, vectors: str = "random", flat_ma
 
     toks = src.token_lists
     t0 = time.perf_counter()
-    bm25 = BM25Index.build([toks[i % len(toks)] for i in range(n)])
+    bm25 = BM25Index.build([toks[i % len(toks)] for i in range(n)], **BM25_PARAMS)
     rec["bm25_build_s"] = round(time.perf_counter() - t0, 2)
     log(f"  BM25 built in {rec['bm25_build_s']} s; {rss_mb()}")
 

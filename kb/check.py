@@ -27,7 +27,8 @@ def check(kb: KnowledgeBase, repair: bool = True) -> dict:
         kb.snapshot()
         repaired = f"saved indexes were at generation {before}, rebuilt to {store.generation()}"
     gen = store.generation()
-    ids, hashes, _tokens = store.all_chunks()
+    ids = store.chunk_ids()
+    hashes = store.index_hashes(ids)
     saved = indexer.saved_generation(kb.dir)
     snap = indexer.load(kb.dir)
     if snap is None:
@@ -45,8 +46,8 @@ def check(kb: KnowledgeBase, repair: bool = True) -> dict:
             problems.append(f"{len(missing)} chunks missing from FAISS (e.g. {missing[:5].tolist()})")
         if len(extra):
             problems.append(f"{len(extra)} ids in FAISS that the store does not hold (e.g. {extra[:5].tolist()})")
-        if not np.array_equal(snap.chunk_ids, ids):
-            problems.append(f"BM25 covers {len(snap.chunk_ids)} chunks, the store holds {len(ids)}")
+        if not np.array_equal(snap.live_ids(), ids):
+            problems.append(f"BM25 covers {len(snap.live_ids())} chunks, the store holds {len(ids)}")
         if len(snap.bm25) != len(snap.chunk_ids):
             problems.append("BM25 index size does not match its id list")
     cached = store.cached_vectors(kb.manifest.embedder, hashes)

@@ -73,18 +73,18 @@ class KnowledgeBase:
         (e.g. after a crash) and no writer is busy; otherwise the last good one is kept."""
         snap = self._snap
         gen = self.store.generation()
-        if snap is not None and snap.generation == gen:
+        if indexer.current(snap, gen):
             return snap
         with self._snap_lock:
             snap = self._snap
-            if snap is not None and snap.generation == gen:
+            if indexer.current(snap, gen):
                 return snap
             saved = indexer.saved_generation(self.dir)
             if saved is not None and (snap is None or saved > snap.generation) and saved <= gen:
                 loaded = indexer.load(self.dir)
                 if loaded is not None:
                     snap = loaded
-            if snap is None or snap.generation != gen:
+            if not indexer.current(snap, gen):
                 with self._file_lock(blocking=snap is None) as got:
                     if got:
                         snap = indexer.build(self.store, self.embedder, snap, self.settings.flat_max)

@@ -46,11 +46,16 @@ def index_tokens(title: str, section: list[str], text: str,
     return head + tokenize(text)
 
 
+# When to merge BM25 segments: every query visits each segment, and tombstones cost memory
+COMPACT_SEGMENTS = 8
+COMPACT_DEAD = 0.25  # share of positions
+
+
 @dataclass
 class Snapshot:
     generation: int
-    chunk_ids: np.ndarray  # position -> chunk id, ascending
-    bm25: BM25Index
+    chunk_ids: np.ndarray  # position -> chunk id, ascending; removed chunks stay until compaction
+    bm25: BM25Index  # its ``live`` marks the positions still in the store
     vectors: VectorIndex
 
     def positions(self, ids: np.ndarray) -> np.ndarray:
@@ -60,6 +65,9 @@ class Snapshot:
         pos = np.clip(pos, 0, max(len(self.chunk_ids) - 1, 0))
         ok = (len(self.chunk_ids) > 0) & (self.chunk_ids[pos] == ids) if len(ids) else np.zeros(0, bool)
         return pos[ok]
+
+    def live_ids(self) -> np.ndarray:
+        return self.chunk_ids[self.bm25.live]
 
 
 def embed_missing(store: Store, embedder: Embedder, texts: list[str], batch: int = 32,
@@ -82,42 +90,63 @@ def embed_missing(store: Store, embedder: Embedder, texts: list[str], batch: int
     return len(items)
 
 
-def _vectors_for(store: Store, embedder: Embedder, ids: np.ndarray, hashes: list[str]) -> np.ndarray:
-    cache = store.cached_vectors(embedder.name, hashes)
-    missing = [int(i) for i, h in zip(ids, hashes, strict=True) if h not in cache]
-    if missing:  # cache pruned or never filled (crash): rebuild those texts and embed them now
-        rows = store.con.execute(
-            "SELECT c.chunk_id, d.title, c.section, c.text FROM chunks c JOIN documents d USING (doc_id)"
-            f" WHERE c.chunk_id IN ({','.join('?' * len(missing))})", missing).fetchall()
-        embed_missing(store, embedder, [index_text(r[1], json.loads(r[2]), r[3]) for r in rows])
-        cache = store.cached_vectors(embedder.name, hashes)
-    if not hashes:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
-    return np.vstack([cache[h] for h in hashes]).astype(np.float32)
+def _vectors_for(store: Store, embedder: Embedder, ids: np.ndarray, hashes: list[str],
+                page: int = 20_000) -> np.ndarray:
+    """Cached vectors of these chunks, filled page by page into one float32 array."""
+    out = np.empty((len(ids), embedder.dim), dtype=np.float32)
+    for i in range(0, len(ids), page):
+        part_ids, part = ids[i:i + page], hashes[i:i + page]
+        cache = store.cached_vectors(embedder.name, part)
+        missing = [int(c) for c, h in zip(part_ids, part, strict=True) if h not in cache]
+        if missing:  # cache pruned or never filled (crash): rebuild those texts and embed them now
+            rows = store.con.execute(
+                "SELECT c.chunk_id, d.title, c.section, c.text FROM chunks c JOIN documents d USING (doc_id)"
+                f" WHERE c.chunk_id IN ({','.join('?' * len(missing))})", missing).fetchall()
+            embed_missing(store, embedder, [index_text(r[1], json.loads(r[2]), r[3]) for r in rows])
+            cache = store.cached_vectors(embedder.name, part)
+        for j, h in enumerate(part):
+            out[i + j] = cache[h]
+    return out
+
+
+def _diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Ids in ``a`` and not in ``b``, both ascending and unique (a lookup table: 1M ids in ms)."""
+    if not len(a) or not len(b):
+        return a
+    return a[~np.isin(a, b, kind="table")]
 
 
 def build(store: Store, embedder: Embedder, previous: Snapshot | None = None,
           flat_max: int = 200_000) -> Snapshot:
-    """A snapshot matching the store now; reuses ``previous`` vectors where the ids are unchanged."""
+    """A snapshot matching the store now. From ``previous`` it is an update: BM25 gets a segment
+    for the new chunks and tombstones for the removed ones, FAISS adds and removes vectors, so a
+    write costs what it changed; without one (or after a parameter change) everything is built."""
     generation = store.generation()
-    ids, hashes, tokens = store.all_chunks()
-    bm25 = BM25Index.build(tokens, **BM25_PARAMS)
+    ids = store.chunk_ids()
     wanted_kind = "flat" if len(ids) <= flat_max else "ivf_sq8"
+    old = previous.live_ids() if previous is not None else np.zeros(0, dtype=np.int64)
+    gone, new = _diff(old, ids), _diff(ids, old)
+    if (previous is not None and previous.bm25.params == BM25_PARAMS
+            and (not len(new) or not len(previous.chunk_ids) or new[0] > previous.chunk_ids[-1])):
+        # chunk ids only grow (AUTOINCREMENT), so appended positions keep chunk_ids ascending
+        bm25 = previous.bm25.updated(previous.positions(gone), [t for page in store.chunk_tokens(new) for t in page])
+        chunk_ids = np.concatenate([previous.chunk_ids, new])
+        if len(bm25.segments) > COMPACT_SEGMENTS or len(bm25) - bm25.n_live > COMPACT_DEAD * len(bm25):
+            bm25, keep = bm25.compacted()
+            chunk_ids = chunk_ids[keep]
+    else:
+        chunk_ids, bm25 = ids, BM25Index.from_batches(store.chunk_tokens(), **BM25_PARAMS)
     if previous is not None and previous.vectors.kind == wanted_kind:
         vectors = previous.vectors.copy()
-        old = vectors.ids()
-        gone = np.setdiff1d(old, ids)
         if len(gone):
             vectors.remove(gone)
-        new_mask = ~np.isin(ids, old)
-        if new_mask.any():
-            new_hashes = [h for h, m in zip(hashes, new_mask, strict=True) if m]
-            vectors.add(ids[new_mask], _vectors_for(store, embedder, ids[new_mask], new_hashes))
+        if len(new):
+            vectors.add(new, _vectors_for(store, embedder, new, store.index_hashes(new)))
     elif len(ids):
-        vectors = VectorIndex.build(ids, _vectors_for(store, embedder, ids, hashes), flat_max=flat_max)
+        vectors = VectorIndex.build(ids, _vectors_for(store, embedder, ids, store.index_hashes(ids)), flat_max=flat_max)
     else:
         vectors = VectorIndex.empty(embedder.dim)
-    return Snapshot(generation, ids, bm25, vectors)
+    return Snapshot(generation, chunk_ids, bm25, vectors)
 
 
 def save(snap: Snapshot, directory: Path) -> None:
@@ -154,8 +183,13 @@ def load(directory: Path) -> Snapshot | None:
         snap = Snapshot(gen, ids, BM25Index.load(directory / "bm25"), VectorIndex.load(directory / "vectors.faiss"))
     except Exception:  # noqa: BLE001 — any damage means "rebuild from the store", never a crash
         return None
-    if len(snap.bm25) != len(ids) or len(snap.vectors) != len(ids):
+    if len(snap.bm25) != len(ids) or len(snap.vectors) != snap.bm25.n_live:
         return None
-    if snap.bm25.params != BM25_PARAMS:  # built by a version with other parameters: rebuild from tokens
-        return None
-    return snap
+    return snap  # BM25 built with other parameters: the caller rebuilds it (see ``current``)
+
+
+def current(snap: Snapshot | None, generation: int) -> bool:
+    """Whether ``snap`` can serve the store at ``generation`` as it is: same generation and the
+    BM25 parameters of this version (else build() redoes BM25 from the stored tokens, keeping
+    the vectors: no re-embedding)."""
+    return snap is not None and snap.generation == generation and snap.bm25.params == BM25_PARAMS

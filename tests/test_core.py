@@ -12,15 +12,15 @@ from kb.records import SearchFilters
 
 
 def _store_ids(kb: KnowledgeBase) -> np.ndarray:
-    return kb.store.all_chunks()[0]
+    return kb.store.chunk_ids()
 
 
 def _assert_consistent(kb: KnowledgeBase) -> None:
     snap = kb.snapshot()
     ids = _store_ids(kb)
     assert np.array_equal(np.sort(snap.vectors.ids()), ids)
-    assert np.array_equal(snap.chunk_ids, ids)
-    assert len(snap.bm25) == len(ids)
+    assert np.array_equal(snap.live_ids(), ids)
+    assert len(snap.bm25) == len(snap.chunk_ids) and snap.bm25.n_live == len(ids)
     assert kb.check()["ok"], kb.check()["problems"]
 
 
@@ -179,10 +179,13 @@ def test_index_saved_with_other_bm25_parameters_is_rebuilt_from_tokens(tmp_path,
     record.write_text(json.dumps({**json.loads(record.read_text()), "params": old}))
     manifest = tmp_path / "idx" / "manifest.json"
     manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "bm25": old}))
+    with kb.store.write() as con:  # the saved vectors must be kept, not rebuilt from the cache
+        con.execute("DELETE FROM embeddings")
+    kb.close()
 
     reopened = KnowledgeBase(tmp_path / "idx")  # an older version's index opens, never refused
     assert [h.chunk_id for h in reopened.search("法治政府建设", k=5, mode="lexical")] == expected
     assert reopened.snapshot().bm25.params == BM25_PARAMS
-    assert reopened.embedder.texts_embedded == 0  # rebuilt from stored tokens and cached vectors
+    assert reopened.embedder.texts_embedded == 0  # BM25 rebuilt from stored tokens, vectors kept
     assert json.loads(manifest.read_text())["bm25"] == BM25_PARAMS
     assert load_snapshot(tmp_path / "idx").bm25.params == BM25_PARAMS

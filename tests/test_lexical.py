@@ -149,3 +149,86 @@ def test_index_tokens_equal_tokenizing_the_whole_index_text():
         got = index_tokens(title, section, text, heads)
         assert Counter(got) == Counter(tokenize(index_text(title, section, text)))
     assert len(heads) == 2  # one head per section
+
+
+# -- updates: segments and tombstones ------------------------------------------------------------
+
+def _corpus(rng, n: int) -> list[list[str]]:
+    words = [f"词{i}" for i in range(40)]
+    return [list(rng.choice(words, size=rng.integers(0, 12))) for _ in range(n)]
+
+
+def _by_doc(ix: BM25Index, ids: list, query: list[str]) -> dict:
+    s = ix.scores(query)
+    return {ids[p]: round(float(s[p]), 5) for p in np.flatnonzero(ix.live) if s[p] > 0}
+
+
+def test_updates_score_exactly_like_a_fresh_build_of_the_live_documents():
+    rng = np.random.default_rng(3)
+    docs = dict(enumerate(_corpus(rng, 30)))  # doc id -> tokens
+    ids = list(docs)  # position -> doc id
+    ix = BM25Index.build([docs[i] for i in ids], k1=1.2, b=0.4)
+    next_id = len(ids)
+    for step in range(12):
+        live_ids = [ids[p] for p in np.flatnonzero(ix.live)]
+        gone = list(rng.choice(live_ids, size=min(len(live_ids), int(rng.integers(0, 6))), replace=False))
+        added = _corpus(rng, int(rng.integers(0, 6)))
+        ix = ix.updated(np.array([ids.index(g) for g in gone], dtype=np.int64), added)
+        for g in gone:
+            del docs[g]
+        for toks in added:
+            docs[next_id], next_id = toks, next_id + 1
+            ids.append(next_id - 1)
+        if step == 8:
+            ix, keep = ix.compacted()
+            ids = [ids[p] for p in keep]
+            assert len(ix.segments) == 1 and ix.live.all()
+        fresh = BM25Index.build([docs[i] for i in sorted(docs)], k1=1.2, b=0.4)
+        for q in (["词1"], ["词2", "词3", "词39"], ["没有"]):
+            assert _by_doc(ix, ids, q) == _by_doc(fresh, sorted(docs), q), (step, q)
+    assert len(ix) == len(ids) and ix.n_live == len(docs)
+
+
+def test_scores_equal_bm25s_on_a_random_corpus():
+    import bm25s  # the reference implementation (a test dependency)
+
+    rng = np.random.default_rng(11)
+    docs = _corpus(rng, 60)
+    vocab = {t: i for i, t in enumerate(sorted({t for d in docs for t in d}))}
+    ref = bm25s.BM25(k1=1.2, b=0.4, method="lucene")
+    ref.index(([[vocab[t] for t in d] for d in docs], vocab), show_progress=False)
+    ix = BM25Index.build(docs, k1=1.2, b=0.4)
+    for q in (["词0"], ["词5", "词7"], ["词1", "词2", "词3", "词4"]):
+        want = ref.get_scores_from_ids([vocab[t] for t in q if t in vocab])
+        assert np.allclose(ix.scores(q), want, rtol=1e-5, atol=1e-6), q
+
+
+def test_a_save_after_an_update_writes_only_the_new_segment(tmp_path):
+    folder = tmp_path / "bm25"
+    ix = BM25Index.build(DOCS)
+    ix.save(folder)
+    first = {p.name: p.stat().st_mtime_ns for p in folder.glob("seg-*.npz")}
+    nxt = ix.updated(np.array([1]), [["行政", "处罚", "听证"]])
+    nxt.save(folder)
+    segs = {p.name: p.stat().st_mtime_ns for p in folder.glob("seg-*.npz")}
+    assert len(segs) == 2 and all(segs[name] == t for name, t in first.items())  # old segment untouched
+    again = BM25Index.load(folder)
+    assert again.live.tolist() == [True, False, True, True, True]
+    assert np.allclose(again.scores(["行政", "听证"]), nxt.scores(["行政", "听证"]))
+    compact, keep = again.compacted()
+    compact.save(folder)
+    assert len(list(folder.glob("seg-*.npz"))) == 1 and keep.tolist() == [0, 2, 3, 4]
+    assert len(list(folder.glob("state-*.npz"))) == 1  # files no record names are deleted
+
+
+def test_an_index_in_the_old_format_is_refused_with_its_folder_named(tmp_path):
+    folder = tmp_path / "old-bm25"
+    folder.mkdir()
+    (folder / "fazhi_bm25.json").write_text('{"n": 2, "params": {"k1": 1.2, "b": 0.75, "method": "lucene"}}')
+    with pytest.raises(ValueError, match="old-bm25.*format 1"):
+        BM25Index.load(folder)
+
+
+def test_unknown_method_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="lucene, atire"):
+        BM25Index.build(DOCS, method="bm25x")

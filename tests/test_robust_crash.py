@@ -294,4 +294,4 @@ def test_damaged_index_files_are_rebuilt_on_open(damage, index, a_index):
     kb.close()
     assert res["ok"], res["problems"]
     snap = indexer.load(index)
-    assert snap is not None and len(snap.vectors) == len(snap.chunk_ids) == res["chunks"], "files rewritten whole"
+    assert snap is not None and len(snap.vectors) == len(snap.live_ids()) == res["chunks"], "files rewritten whole"
