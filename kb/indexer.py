@@ -137,6 +137,10 @@ def build(store: Store, embedder: Embedder, previous: Snapshot | None = None,
     else:
         chunk_ids, bm25 = ids, BM25Index.from_batches(store.chunk_tokens(), **BM25_PARAMS)
     if previous is not None and previous.vectors.kind == wanted_kind:
+        # diffed against the vectors' own ids: after a crash between the two saves the FAISS file
+        # may be a write ahead of BM25
+        held = np.sort(previous.vectors.ids())
+        gone, new = _diff(held, ids), _diff(ids, held)
         vectors = previous.vectors.copy()
         if len(gone):
             vectors.remove(gone)
