@@ -3,7 +3,6 @@ near-duplicate collapsing → Hits with highlights and citations."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,7 +21,7 @@ from kb.query import parse_query
 from kb.records import Hit, SearchFilters
 from kb.store import Store
 from kb.tokenize import tokenize
-from kb.window import widen
+from kb.window import neighbours, section_path, widen
 
 MODES = ("hybrid", "dense", "lexical")
 
@@ -137,27 +136,16 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
 
 def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], phrases: list[str], k: int,
              collapse: bool, per_doc: int | None, window: int = 0) -> list[Hit]:
-    rows = store.chunk_rows(cid for cid, _ in ranked)
-    ranked = [(cid, s) for cid, s in ranked if cid in rows]  # an old snapshot may name replaced chunks
-    docs = store.doc_rows(rows[cid]["doc_id"] for cid, _ in ranked)
-    ranked = [(cid, s) for cid, s in ranked if rows[cid]["doc_id"] in docs]
-    if per_doc is not None:  # a loose cap first, so one long law cannot fill the candidate list
-        seen_docs: dict[str, int] = {}
-        kept = []
-        for cid, s in ranked:
-            doc = rows[cid]["doc_id"]
-            if seen_docs.get(doc, 0) < 2 * per_doc:
-                seen_docs[doc] = seen_docs.get(doc, 0) + 1
-                kept.append((cid, s))
-        ranked = kept
     # Only the top of the ranking can be shown: collapsing further down costs O(n²) for nothing.
-    ranked = ranked[:max(4 * k, 40)]
+    ranked, rows, docs = _top_candidates(store, ranked, per_doc, max(4 * k, 40))
     groups = (collapse_groups([rows[cid]["text"] for cid, _ in ranked]) if collapse
               else [[i] for i in range(len(ranked))])
+    hl_terms = [t for t in terms if len(t) >= 2]
     hits: list[Hit] = []
     per: dict[str, int] = {}
     shown: dict[str, list[tuple[int, int]]] = {}
-    for group in groups:
+    near: dict[int, list] | None = None  # neighbours of the leaders likely to be shown, in one query
+    for g, group in enumerate(groups):
         cid, score = ranked[group[0]]
         row = rows[cid]
         d = docs[row["doc_id"]]
@@ -165,10 +153,12 @@ def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], ph
             continue
         if any(s < row["pos_end"] and row["pos_start"] < e for s, e in shown.get(d["doc_id"], [])):
             continue  # already inside a window shown for a better-ranked chunk
-        win = widen(store, row, window, shown.get(d["doc_id"], []))
+        if window and near is None:
+            near = neighbours(store, _likely_shown(groups[g:], ranked, rows, per_doc, k, window))
+        win = widen(store, row, window, shown.get(d["doc_id"], []), near.get(cid) if near else None)
         shown.setdefault(d["doc_id"], []).append((win.start, win.end))
         per[d["doc_id"]] = per.get(d["doc_id"], 0) + 1
-        section = json.loads(row["section"])
+        section = list(section_path(row["section"]))
         also, seen = [], {d["doc_id"]}
         for j in group[1:]:
             other = docs[rows[ranked[j][0]]["doc_id"]]
@@ -179,12 +169,60 @@ def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], ph
             doc_id=d["doc_id"], path=d["path"], title=d["title"], doc_type=d["doc_type"], region=d["region"],
             date=d["date"], section=section, text=win.text, start=win.start, end=win.end,
             page=win.page, score=round(score, 6), citation=_cite(d, section, win),
-            highlights=highlight_spans(win.text, [t for t in terms if len(t) >= 2], phrases),
-            also_in=also, chunk_id=cid,
+            highlights=highlight_spans(win.text, hl_terms, phrases), also_in=also, chunk_id=cid,
         ))
         if len(hits) >= k:
             break
     return hits
+
+
+def _top_candidates(store: Store, ranked: list[tuple[int, float]], per_doc: int | None, limit: int):
+    """The first ``limit`` of ``ranked`` whose chunk and document still exist (an old snapshot may
+    name replaced chunks), at most 2 × ``per_doc`` per document — a loose cap first, so one long law
+    cannot fill the candidate list — with their chunk and document rows. Rows are fetched in rank
+    order a batch at a time: most of a fused list of ~200 is never needed."""
+    rows: dict = {}
+    docs: dict = {}
+    kept: list[tuple[int, float]] = []
+    seen_docs: dict[str, int] = {}
+    i = 0
+    while i < len(ranked) and len(kept) < limit:
+        # slack for chunks the cap drops: usually about 10, at times 60 (one law filling the ranking)
+        batch = ranked[i:i + (limit + limit // 2 if i == 0 else 2 * (limit - len(kept))) + 8]
+        i += len(batch)
+        rows.update(store.chunk_rows(cid for cid, _ in batch))
+        docs.update(store.doc_rows({rows[cid]["doc_id"] for cid, _ in batch if cid in rows} - docs.keys()))
+        for cid, s in batch:
+            row = rows.get(cid)
+            if row is None or row["doc_id"] not in docs:
+                continue
+            if per_doc is not None:
+                n = seen_docs.get(row["doc_id"], 0)
+                if n >= 2 * per_doc:
+                    continue
+                seen_docs[row["doc_id"]] = n + 1
+            kept.append((cid, s))
+            if len(kept) >= limit:
+                break
+    return kept, rows, docs
+
+
+def _likely_shown(groups: list[list[int]], ranked, rows, per_doc: int | None, k: int, window: int) -> list:
+    """Rows of the first ``k`` group leaders that the per-document cap lets through and that will
+    be widened, for ``neighbours``. A leader later skipped for lying inside a shown window only
+    wastes its fetch; one beyond these queries its own neighbours."""
+    out, per, taken = [], {}, 0
+    for group in groups:
+        row = rows[ranked[group[0]][0]]
+        if per_doc is not None and per.get(row["doc_id"], 0) >= per_doc:
+            continue
+        per[row["doc_id"]] = per.get(row["doc_id"], 0) + 1
+        if window > row["pos_end"] - row["pos_start"]:
+            out.append(row)
+        taken += 1
+        if taken >= k:
+            break
+    return out
 
 
 def _cite(d, section: list[str], win) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kb.store import Store
 
@@ -28,42 +29,74 @@ class Window:
     last: list[str] | None = None  # so a citation can name the range it covers (第四条至第九条)
 
 
-def _top(section_json: str) -> list[str]:
+@lru_cache(maxsize=16384)  # a pure function of the stored JSON, and the same sections recur in every search
+def section_path(section_json: str) -> tuple[str, ...]:
+    return tuple(json.loads(section_json))
+
+
+@lru_cache(maxsize=16384)
+def _top(section_json: str) -> tuple[str, ...]:
     """The top-level section a chunk belongs to; articles of a law without chapters share one."""
     from ingest.structure import is_article
 
-    top = json.loads(section_json)[:1]
-    return ["第X条"] if top and is_article(top[0]) else top
+    top = section_path(section_json)[:1]
+    return ("第X条",) if top and is_article(top[0]) else top
 
 
-def widen(store: Store, row: sqlite3.Row, budget: int, avoid: list[tuple[int, int]] = ()) -> Window:
-    """``avoid``: spans of this document already shown in better-ranked hits; never grow into them."""
+def neighbours(store: Store, rows: list[sqlite3.Row]) -> dict[int, list[sqlite3.Row]]:
+    """``widen``'s neighbours of each row in one statement by chunk id, not one doc_id/ord query per
+    row (which also reads every chunk of a long law). Store.put_document gives a document's chunks
+    consecutive ids in ord order, so the ids around a chunk are usually its neighbours. A row gets an
+    entry only when every ord of its reach came back, which (ords being unique per document) is the
+    doc_id/ord answer exactly; near a document's end a missing ord may lie elsewhere, so such a row
+    gets none and ``widen`` queries for it."""
+    ids = sorted({row["chunk_id"] + d for row in rows for d in range(-REACH, REACH + 1)})
+    if not ids:
+        return {}
+    found = {r["chunk_id"]: r for r in store.con.execute(
+        "SELECT chunk_id, doc_id, ord, section, pos_start, pos_end, page FROM chunks"
+        f" WHERE chunk_id IN ({','.join('?' * len(ids))})", ids)}
+    out: dict[int, list[sqlite3.Row]] = {}
+    for row in rows:
+        cid, doc, o = row["chunk_id"], row["doc_id"], row["ord"]
+        near = [r for c in range(cid - REACH, cid + REACH + 1)
+                if (r := found.get(c)) is not None and r["doc_id"] == doc and abs(r["ord"] - o) <= REACH]
+        near.sort(key=lambda r: r["ord"])
+        if [r["ord"] for r in near] == list(range(max(0, o - REACH), o + REACH + 1)):
+            out[cid] = near
+    return out
+
+
+def widen(store: Store, row: sqlite3.Row, budget: int, avoid: list[tuple[int, int]] = (),
+          near: list[sqlite3.Row] | None = None) -> Window:
+    """``avoid``: spans of this document already shown in better-ranked hits; never grow into them.
+    ``near``: the row's neighbours when already fetched (``neighbours``)."""
     start, end, page = row["pos_start"], row["pos_end"], row["page"]
     if budget > end - start:
-        near = store.con.execute(
-            "SELECT ord, section, pos_start, pos_end, page FROM chunks WHERE doc_id = ? AND ord BETWEEN ? AND ?"
-            " ORDER BY ord", (row["doc_id"], row["ord"] - REACH, row["ord"] + REACH)).fetchall()
+        if near is None:
+            near = store.con.execute(
+                "SELECT ord, section, pos_start, pos_end, page FROM chunks WHERE doc_id = ? AND ord BETWEEN ? AND ?"
+                " ORDER BY ord", (row["doc_id"], row["ord"] - REACH, row["ord"] + REACH)).fetchall()
         me = next((i for i, n in enumerate(near) if n["ord"] == row["ord"]), None)
         if me is None:  # the document changed under us: show the chunk as it is
             return Window(start, end, page, row["text"])
-        tops = [_top(n["section"]) for n in near]  # once per neighbour, not per growth step
-        top = tops[me]
-        first = last = None
+        top = _top(near[me]["section"])
         lo = hi = me
         grew = True
         while grew:
             grew = False
             for j in (hi + 1, lo - 1):  # following text first: it usually completes the provision
-                if (0 <= j < len(near) and tops[j] == top
-                        and not any(a < near[j]["pos_end"] and near[j]["pos_start"] < b for a, b in avoid)):
-                    s, e = min(start, near[j]["pos_start"]), max(end, near[j]["pos_end"])
-                    if e - s <= budget:
+                if 0 <= j < len(near):
+                    n = near[j]
+                    s, e = min(start, n["pos_start"]), max(end, n["pos_end"])
+                    if (e - s <= budget and _top(n["section"]) == top
+                            and not any(a < n["pos_end"] and n["pos_start"] < b for a, b in avoid)):
                         start, end, grew = s, e, True
                         if j > hi:
                             hi = j
                         else:
-                            lo, page = j, near[j]["page"]
-        first, last = json.loads(near[lo]["section"]), json.loads(near[hi]["section"])
+                            lo, page = j, n["page"]
+        first, last = list(section_path(near[lo]["section"])), list(section_path(near[hi]["section"]))
     else:
         first = last = None
     text = row["text"] if (start, end) == (row["pos_start"], row["pos_end"]) else store.con.execute(

@@ -189,3 +189,33 @@ def test_index_saved_with_other_bm25_parameters_is_rebuilt_from_tokens(tmp_path,
     assert reopened.embedder.texts_embedded == 0  # BM25 rebuilt from stored tokens, vectors kept
     assert json.loads(manifest.read_text())["bm25"] == BM25_PARAMS
     assert load_snapshot(tmp_path / "idx").bm25.params == BM25_PARAMS
+
+
+def test_prefetched_neighbours_widen_exactly_like_the_per_chunk_query(fake_kb):
+    """window.neighbours() fetches by chunk id in one query; for every chunk it answers for,
+    widen() must give what its own doc_id/ord query gives, and it must answer for most."""
+    from dataclasses import asdict
+
+    from kb.window import neighbours, widen
+
+    store = fake_kb.store
+    with store.reading():
+        rows = list(store.chunk_rows(int(i) for i in store.chunk_ids()).values())
+        near = neighbours(store, rows)
+        assert len(near) > len(rows) // 2
+        for row in rows:
+            for budget, avoid in ((800, []), (2000, [(row["pos_end"] + 1, row["pos_end"] + 2)]), (0, [])):
+                assert (asdict(widen(store, row, budget, avoid, near.get(row["chunk_id"])))
+                        == asdict(widen(store, row, budget, avoid))), (row["chunk_id"], budget)
+
+
+def test_hit_to_dict_is_asdict_without_chunk_id(fake_kb):
+    from dataclasses import asdict
+
+    hits = fake_kb.search("重大行政决策 合法性审查", k=10, per_doc=None)
+    assert hits and any(h.highlights for h in hits)
+    for h in hits:
+        d = asdict(h)
+        d.pop("chunk_id")
+        assert h.to_dict() == d and list(h.to_dict()) == list(d)
+        assert h.to_dict()["highlights"] is not h.highlights

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kb.dedup import collapse
+from kb.dedup import _candidates, _core, _cores, collapse, collapse_sets
 
 ARTICLE = "第二十五条 决策草案提交决策机关讨论前，应当由负责合法性审查的部门进行合法性审查。不得以征求意见等方式代替合法性审查。"
 
@@ -50,3 +50,31 @@ def test_groups_partition_the_input_in_rank_order(texts):
         for j in range(len(texts)):
             if texts[j] == texts[g[0]]:
                 assert j in g
+
+
+# The numpy path of collapse() must equal the pairwise definition (collapse_sets) exactly,
+# repetitive texts (few distinct shingles for their length), short ones and odd cases included.
+_PIECES = [ARTICLE, ARTICLE[:30], ARTICLE[10:], "合法性审查" * 6, "审查合法性" * 5, "甲乙" * 12, "甲乙丙",
+           "ＡＢ Σσ İ ab", "𠀀𠀁𠀂𠀃𠀄" * 5, "_-，。", ""]
+
+
+@given(st.lists(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=3).map("".join), max_size=14),
+       st.sampled_from([0.8, 0.5, 0.3, 1.0, 0.05]))
+def test_fast_collapse_equals_the_pairwise_definition(texts, threshold):
+    assert collapse(texts, threshold) == collapse_sets(texts, threshold)
+
+
+@given(st.lists(st.text(st.sampled_from(list("甲乙丙丁ab_ ，ΣİAＡ\x00")), max_size=30), max_size=8))
+def test_cores_in_bulk_equal_cores_one_by_one(texts):
+    assert _cores(texts) == [_core(t) for t in texts]
+    assert collapse(texts) == collapse_sets(texts)
+
+
+def test_fallbacks_to_the_set_path_give_the_same_groups():
+    letters = [chr(c) for c in [*range(0x4E00, 0x9FA6), *range(0xAC00, 0xD7A4)]]  # CJK and Hangul, 32k
+    wide = ["".join(letters[i * 400:(i + 1) * 400]) for i in range(80)]
+    assert _candidates(wide, 0.8) is None  # too many distinct characters to pack 4-grams in 63 bits
+    assert collapse(wide + wide[:3]) == collapse_sets(wide + wide[:3])
+    near = [ARTICLE + str(i) for i in range(300)]  # hundreds of near-copies: too many shared pairs
+    assert _candidates(near, 0.8) is None
+    assert collapse(near) == collapse_sets(near) == [list(range(300))]

@@ -78,3 +78,35 @@ def test_highlight_spans_are_sorted_disjoint_and_inside_the_text(text, terms, ph
         i = text.find(p)
         if i >= 0:
             assert any(s <= i and i + len(p) <= e for s, e in spans)
+
+
+def _naive_spans(text: str, terms: list[str], phrases: list[str]) -> list[list[int]]:
+    """The definition, spelled out: fold everything, find every occurrence, merge."""
+    fold = str.maketrans({**{chr(0xFF01 + i): chr(0x21 + i).lower() for i in range(0x5E)},
+                          **{c: c.lower() for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}})
+    hay, found = text.translate(fold), []
+    for t in {t.strip().translate(fold) for t in terms}:
+        ascii_word = t.isascii() and t.isalnum()
+        if ascii_word or len(t) >= 2:
+            for i in range(len(hay) - len(t) + 1):
+                j = i + len(t)
+                if hay[i:j] == t and not (ascii_word and ((i and hay[i - 1].isascii() and hay[i - 1].isalnum())
+                                                         or (j < len(hay) and hay[j].isascii() and hay[j].isalnum()))):
+                    found.append([i, j])
+    found += [[i, i + len(p)] for p in phrases if p for i in range(len(text)) if text.startswith(p, i)]
+    merged: list[list[int]] = []
+    for s, e in sorted(found):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return merged
+
+
+_MIXED = st.sampled_from(list("行政复议法律AIaiＡＩａｉ２5，, 条第"))
+
+
+@given(st.text(_MIXED, max_size=40), st.lists(st.text(_MIXED, max_size=4), max_size=5),
+       st.lists(st.text(_MIXED, max_size=3), max_size=2))
+def test_highlight_spans_match_the_naive_definition(text, terms, phrases):
+    assert highlight_spans(text, terms, phrases) == _naive_spans(text, terms, phrases)
