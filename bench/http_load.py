@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import socket
 import subprocess
@@ -21,7 +22,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.measure import log, percentiles, rss_mb, save_result
+from bench.measure import cpu_seconds, log, percentiles, rss_mb, save_result
 from bench.queries import load_queries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,13 +92,12 @@ class RssSampler:
         self._thread.join()
 
 
-async def _load(port: int, queries: list[str], clients: int, duration: float, mode: str) -> dict:
+async def _load(port: int, queries: list[str], clients: int, duration: float, mode: str, counter) -> dict:
     import httpx
 
     url = f"http://{HOST}:{port}/api/search"
     times: list[float] = []
     errors: list[str] = []
-    counter = iter(range(10**12))
     deadline = time.perf_counter() + duration
 
     async def client(http: httpx.AsyncClient) -> None:
@@ -137,12 +137,22 @@ def run(index: Path, queries: list[str], clients: list[int], duration: float, mo
             httpx.get(f"http://{HOST}:{port}/api/search", params={"q": q, "mode": mode}, timeout=60)
         rec["rss_after_warmup"] = rss_mb(proc.pid)
         rec["levels"] = []
+        # One cycle through the queries across all levels: restarting it per level would replay
+        # the queries the last level left in the server's 1,024-entry query-vector LRU (cache hits,
+        # not searches); with more queries than the LRU holds, a cycle always misses.
+        counter = itertools.count(20)  # the warm-up sent queries[:20]
         with RssSampler(proc.pid) as sampler:
             for c in clients:
                 log(f"  {c} client(s) for {duration} s …")
-                level = asyncio.run(_load(port, queries, c, duration, mode))
+                cpu0 = cpu_seconds(proc.pid), cpu_seconds()
+                level = asyncio.run(_load(port, queries, c, duration, mode, counter))
+                # where the 2 cores went: the server's and this load generator's CPU per request
+                n = max(level["requests"], 1)
+                level["server_cpu_ms_per_req"] = round(1000 * (cpu_seconds(proc.pid) - cpu0[0]) / n, 2)
+                level["client_cpu_ms_per_req"] = round(1000 * (cpu_seconds() - cpu0[1]) / n, 2)
                 log(f"  {c} client(s): {level['rps']} req/s, p50 {level.get('p50_ms')} ms, "
-                    f"p99 {level.get('p99_ms')} ms, errors {level['errors']}")
+                    f"p99 {level.get('p99_ms')} ms, errors {level['errors']}, CPU ms/request: "
+                    f"server {level['server_cpu_ms_per_req']}, load generator {level['client_cpu_ms_per_req']}")
                 rec["levels"].append(level)
         rec["rss_end"] = rss_mb(proc.pid)  # peak_rss_mb here is the server's lifetime VmHWM
         rec["rss_sampled_max_mb"] = sampler.max_rss

@@ -70,6 +70,12 @@ def rss_mb(pid: int | None = None) -> dict:
     return {"rss_mb": out.get("VmRSS"), "peak_rss_mb": out.get("VmHWM")}
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds a process has used so far (utime + stime from /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid or os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def machine() -> dict:
     """What the numbers were measured on, including the load other jobs put on it."""
     try:
