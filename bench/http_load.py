@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--duration", type=float, default=30.0, help="seconds per level")
     p.add_argument("--mode", default="hybrid", choices=("hybrid", "dense", "lexical"))
     p.add_argument("--dev", type=Path, default=Path("/work/shared/eval/dev.jsonl"))
-    p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--queries", type=int, default=2000,
+                   help="distinct queries cycled; above the server's 1,024-entry LRU every request embeds")
     p.add_argument("--name", default="http", help="result file name under bench/results/")
     args = p.parse_args(argv)
     indexes = args.index or [ROOT / "indexes/eval"]
