@@ -71,7 +71,7 @@ def mode_latency(kb, emb: MemoEmbedder, queries: list[str], modes=MODES, k: int 
                 for q in queries:
                     kb.search(q, k=k, mode=mode)
             emb.memo = memo
-            _forget_queries(emb)
+            _forget_queries(kb)
             times = []
             for q in queries:
                 t0 = time.perf_counter()
@@ -84,12 +84,11 @@ def mode_latency(kb, emb: MemoEmbedder, queries: list[str], modes=MODES, k: int 
     return out
 
 
-def _forget_queries(emb: Embedder) -> None:
-    """Empty KnowledgeBase's LRU of query vectors (kept on the embedder), so an end-to-end pass
-    really embeds each query; the search-only pass gets its vectors from the memo instead."""
-    cache = getattr(emb, "_kb_query_cache", None)
-    if cache is not None:
-        cache.cache_clear()
+def _forget_queries(kb) -> None:
+    """Empty KnowledgeBase's LRU of query vectors, so an end-to-end pass really embeds each
+    query (the previous mode's pass left them all there); the search-only pass gets its vectors
+    from the memo instead."""
+    kb._query_vector.cache_clear()
 
 
 @contextmanager
