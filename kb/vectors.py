@@ -89,10 +89,10 @@ class VectorIndex:
         sample = min(len(ids), 64 * nlist)  # enough for k-means and the SQ ranges, far cheaper than all
         train = arr[np.sort(rng.choice(len(ids), sample, replace=False))] if sample < len(ids) else arr
         index.train(train)
-        # default: a sixteenth of the lists (at least 16) keeps recall@10 high on real embeddings
-        # a quarter of the lists: recall@10 0.953 against exact search at 1M e5-like vectors, 20 ms
-        # (nlist // 16 gave 0.81; docs/benchmarks.md)
-        index.nprobe = min(nlist, nprobe or max(16, nlist // 4))
+        # half of the lists: recall@10 0.963 against exact search at 1M e5-like vectors, 14 ms a
+        # search; a quarter gave 0.945-0.953 depending on the draw (under the 0.95 aim), a
+        # sixteenth 0.81 (docs/benchmarks.md). SQ8 itself caps recall near 0.96.
+        index.nprobe = min(nlist, nprobe or max(16, nlist // 2))
         index.add_with_ids(arr, ids)
         return cls(index, IVF, dim)
 

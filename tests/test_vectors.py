@@ -109,11 +109,11 @@ def test_ivf_recall_against_exact_and_its_life_cycle(tmp_path):
     assert again.copy().kind == "ivf_sq8"
 
 
-def test_ivf_default_probes_a_quarter_of_the_lists():
+def test_ivf_default_probes_half_of_the_lists():
     rng = np.random.default_rng(3)
     n = 20_000
     vecs = rng.standard_normal((n, 16)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     ivf = VectorIndex.build(np.arange(n, dtype=np.int64), vecs, flat_max=1000)
     nlist = ivf_nlist(n)
-    assert ivf.kind == "ivf_sq8" and ivf.nprobe == nlist // 4
+    assert ivf.kind == "ivf_sq8" and ivf.nprobe == nlist // 2
