@@ -40,7 +40,8 @@ def commands(args) -> dict[str, list[list[str]]]:
         "http": [[*py, "bench.http_load", "--index", str(scale_dir / "source"), "--clients", "1,8,32",
                   "--duration", str(args.duration), "--name", "http_10k", "--queries", "2000"],
                  [*py, "bench.http_load", *[a for b in big for a in ("--index", b)], "--clients", "8",
-                  "--duration", str(max(5.0, args.duration / 3)), "--name", "http_scale", "--queries", "2000"]],
+                  "--duration", str(max(5.0, args.duration / 3)), "--name", "http_scale", "--queries", "2000",
+                  "--query-store", str(args.index / "store.sqlite")]],
         "langchain": [[*py, "bench.langchain_alt", "--index", str(args.index), "--name", "langchain_10k",
                        "--work", str(args.work / "langchain"), *q]]
         + [[*py, "bench.langchain_alt", "--index", b, "--cache-from", str(args.index), "--name", f"langchain_{n}",

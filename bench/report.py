@@ -42,8 +42,13 @@ def ingest_section(r: dict, targets: list) -> list[str]:
             ["ingest wall, cold (estimate)", f"{ing.get('cold_wall_estimate_s')} s"]])
         targets.append(["non-embedding share of ingest wall ≤ 10%", f"{100 * ing['non_embedding_share_cold']:.1f}%",
                         _mark(ing["non_embedding_share_cold"] <= 0.10)])
-    targets.append(["non-embedding ingest ≥ 1 MB/s", f"{ing['mb_per_s_non_embedding']} MB/s "
-                    f"({ing['chars_per_s_non_embedding']:,} chars/s)", _mark(ing["mb_per_s_non_embedding"] >= 1.0)])
+    # the target is for load+clean+structure+split; all non-embedding work (jieba too) for reference
+    parse_s = ing["stages_s"].get("parse (load+clean+structure+split)") or r["parse_only_s"]
+    parse_mb_s = round(r["file_bytes"] / 1e6 / parse_s, 1)
+    targets.append(["load+clean+structure+split ≥ 1 MB/s", f"{parse_mb_s} MB/s ({r['file_bytes'] / 1e6:.1f} MB "
+                    f"in {parse_s} s)", _mark(parse_mb_s >= 1.0)])
+    targets.append(["(all non-embedding ingest work, for reference)", f"{ing['mb_per_s_non_embedding']} MB/s "
+                    f"({ing['chars_per_s_non_embedding']:,} chars/s)", None])
     un, one = r["reingest_unchanged"], r["reingest_one_changed"]
     out += _table(["re-ingest", "wall s", "texts embedded"], [
         ["unchanged, same process", un["wall_s"], un["texts_embedded"]],
@@ -74,7 +79,8 @@ def scale_section(r: dict, targets: list) -> list[str]:
             targets.append([f"hybrid p50 ≤ 100 ms at {s['chunks']:,}", f"{hyb} ms", _mark(hyb <= 100)])
         m = s["memory"]
         mem.append([f"{s['chunks']:,}", *m["rss_mb_after"].values(), m["arrays"]["vectors_stored_mb"],
-                    m["arrays"]["vectors_float32_mb"], m["arrays"]["bm25_matrix_mb"], m["arrays"]["chunk_ids_mb"]])
+                    m["arrays"]["vectors_float32_mb"],
+                    m["arrays"].get("bm25_postings_mb", m["arrays"].get("bm25_matrix_mb")), m["arrays"]["chunk_ids_mb"]])
         for kind in ("random", "e5fit"):
             for row in s.get(f"recall_{kind}", []):
                 recall.append([f"{s['chunks']:,}", kind, row["nprobe"], row["recall@10"], row.get("recall10@100"),
@@ -94,16 +100,21 @@ def scale_section(r: dict, targets: list) -> list[str]:
                        "vector search p50 ms"], recall)
     out += ["### Memory of a freshly opened index (MB, RSS after each part is loaded)", ""]
     first = next(iter(r["sizes"].values()))["memory"]["rss_mb_after"]
-    out += _table(["chunks", *first.keys(), "vectors file", "vectors as float32", "BM25 matrix", "chunk ids"], mem)
+    out += _table(["chunks", *first.keys(), "vectors file", "vectors as float32", "BM25 postings", "chunk ids"], mem)
+    def write(s: dict) -> list:
+        """One write (ingest of a law, then its removal): wall, index update, peak RSS."""
+        w = s.get("write", {})
+        ing, rem = w.get("ingest", {}), w.get("remove", {})
+        return [ing.get("wall_s"), ing.get("index_update_s"), rem.get("wall_s"), rem.get("peak_rss_mb")]
+
     builds = [[f"{s['chunks']:,}", s["build"].get("store_write_s"), s["build"].get("bm25_build_s"),
-               s["build"].get("vectors_build_s"), s["build"].get("save_s"), s.get("refresh", {}).get("build_s"),
-               s.get("refresh", {}).get("peak_rss_mb")] for s in r["sizes"].values() if "build" in s]
-    refresh_src = r["sizes"].get("source", {}).get("refresh", {})
-    out += ["### Building and refreshing (s)", ""]
-    out += _table(["chunks", "store write", "BM25 build", "FAISS build", "save", "refresh after one write",
-                   "peak RSS MB"], [[f"{r['sizes']['source']['chunks']:,} (eval)", "", "", "", "",
-                                     refresh_src.get("build_s"), refresh_src.get("peak_rss_mb")]] + builds
-                  if "source" in r["sizes"] else builds)
+               s["build"].get("vectors_build_s"), s["build"].get("save_s"), *write(s)]
+              for s in r["sizes"].values() if "build" in s]
+    out += ["### Building, and one write to a built index (s)", ""]
+    out += _table(["chunks", "store write", "BM25 build", "FAISS build", "save", "ingest one law",
+                   "of which index update", "remove it", "peak RSS MB"],
+                  ([[f"{r['sizes']['source']['chunks']:,} (eval)", "", "", "", "", *write(r["sizes"]["source"])]]
+                   if "source" in r["sizes"] else []) + builds)
     return out
 
 
