@@ -1,7 +1,7 @@
 """Run the whole speed-and-scale benchmark, one section per subprocess (memory is returned
 between sections, and one failing section does not stop the others), then print the summary.
 
-    python -m bench.bench                      # everything (~40-60 min on 2 cores)
+    python -m bench.bench                      # everything (~15-20 min on 2 quiet cores)
     python -m bench.bench --quick              # small sizes, 5 s HTTP levels: a smoke run
     python -m bench.bench --only http,report   # some sections
 
