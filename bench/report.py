@@ -101,6 +101,7 @@ def scale_section(r: dict, targets: list) -> list[str]:
     out += ["### Memory of a freshly opened index (MB, RSS after each part is loaded)", ""]
     first = next(iter(r["sizes"].values()))["memory"]["rss_mb_after"]
     out += _table(["chunks", *first.keys(), "vectors file", "vectors as float32", "BM25 postings", "chunk ids"], mem)
+
     def write(s: dict) -> list:
         """One write (ingest of a law, then its removal): wall, index update, peak RSS."""
         w = s.get("write", {})

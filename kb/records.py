@@ -37,8 +37,8 @@ class Hit:
     chunk_id: int = 0
 
     def to_dict(self) -> dict:
-        """What asdict() gives, minus chunk_id, without its generic per-value deep copy (a third
-        of an API search request's time went there)."""
+        """What asdict() gives, minus chunk_id, without its generic per-value deep copy: 0.45 →
+        0.035 ms for a search's 10 hits (an API search costs ~3.7 ms of CPU besides embedding)."""
         return {"doc_id": self.doc_id, "path": self.path, "title": self.title, "doc_type": self.doc_type,
                 "region": self.region, "date": self.date, "section": _plain(self.section), "text": self.text,
                 "start": self.start, "end": self.end, "page": self.page, "score": self.score,
