@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS embeddings (
     embedder TEXT NOT NULL, hash TEXT NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (embedder, hash));
 """
 
+# Columns added to ``documents`` after the first schema: (name, SQL type with default). A store
+# written before gets them on open (ALTER TABLE ... ADD COLUMN), so no document is re-ingested.
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = ()
+
 DOC_FIELDS = ("doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number")
 
 
@@ -67,6 +71,10 @@ class Store:
         self._local = threading.local()
         self.con.executescript(SCHEMA)  # executescript commits by itself: keep it outside write()
         with self.write() as con:
+            have = {r[1] for r in con.execute("PRAGMA table_info(documents)")}
+            for name, decl in ADDED_COLUMNS:
+                if name not in have:
+                    con.execute(f"ALTER TABLE documents ADD COLUMN {name} {decl}")
             con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
             con.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
             phrases.install(con)  # quoted-phrase index (kb/phrases.py); filled once on an older store
@@ -141,14 +149,16 @@ class Store:
         """Insert or replace one document with its sections and chunks, atomically. Returns chunk ids."""
         doc_id = doc_id_for(doc.path)
         now = datetime.now(UTC).isoformat(timespec="seconds")
+        values = {
+            "doc_id": doc_id, "path": doc.path, "title": doc.title, "doc_type": doc.doc_type,
+            "region": doc.region, "date": doc.date, "year": year_of(doc.date), "issuer": doc.issuer,
+            "doc_number": doc.doc_number, "source_format": doc.source_format, "content_hash": doc.content_hash,
+            "text": doc.text, "pages": json.dumps(doc.pages), "ingested_at": now,
+        }  # fmt: skip
         with self.write() as con:
             self._delete(con, doc_id)
-            con.execute(
-                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (doc_id, doc.path, doc.title, doc.doc_type, doc.region, doc.date, year_of(doc.date),
-                 doc.issuer, doc.doc_number, doc.source_format, doc.content_hash, doc.text,
-                 json.dumps(doc.pages), now),
-            )
+            con.execute(f"INSERT INTO documents ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                        list(values.values()))
             con.executemany(
                 "INSERT INTO sections VALUES (?,?,?,?,?,?,?)",
                 [(doc_id, i, json.dumps(s.path, ensure_ascii=False), s.start, s.end, s.level,
