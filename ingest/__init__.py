@@ -9,12 +9,13 @@ Every chunk satisfies ``doc.text[c.start:c.end] == c.text``; every failure is an
 
 from ingest.load import SUPPORTED_SUFFIXES
 from ingest.metadata import DOC_TYPES
-from ingest.pipeline import MAX_BYTES, parse_bytes, parse_file
+from ingest.pipeline import MAX_BYTES, PARSER_VERSION, parse_bytes, parse_file
 from ingest.records import Chunk, Document, IngestError, Section
 
 __all__ = [
     "DOC_TYPES",
     "MAX_BYTES",
+    "PARSER_VERSION",
     "SUPPORTED_SUFFIXES",
     "Chunk",
     "Document",

@@ -19,7 +19,7 @@ from ingest.records import Section
 
 DOC_TYPES = (
     "law", "regulation", "local_regulation", "rule", "judicial_interpretation",
-    "speech", "plan", "report", "work_report", "news", "notice", "other",
+    "normative", "speech", "plan", "report", "work_report", "news", "notice", "other",
 )  # fmt: skip
 REGION_HEAD, REGION_TAIL = 3000, 1500
 _HEADER_LINE = re.compile(r"^[（(]?\s*(?:19|20)\d{2}年\d{1,2}月\d{1,2}日")
@@ -194,7 +194,7 @@ def _issuer(
     signature = _signature(text)
     if signature:
         return signature
-    from_header = _header_issuer(header)
+    from_header = header_issuer(header)
     if from_header:
         return from_header
     suffixes = "|".join(re.escape(s) for s in _fields()["org_suffix"])
@@ -202,7 +202,7 @@ def _issuer(
     return m.group(1) if m else ""
 
 
-def _header_issuer(header: list[str]) -> str:
+def header_issuer(header: list[str]) -> str:
     """The body named in the first promulgation line: 国务院, 烟台市人民代表大会常务委员会, …"""
     for line in header[:1]:
         body = _HEADER_LINE.sub("", line).strip(" )")
@@ -247,7 +247,7 @@ def _is_national(title: str, issuer: str, header: list[str], head: str, path: st
     names = _national()
     if title.startswith(names) or issuer.startswith(names):
         return True
-    if _header_issuer(header).startswith(names):
+    if header_issuer(header).startswith(names):
         return True
     if "新闻联播" in head or "央视网消息" in head:
         return True
@@ -278,7 +278,7 @@ def _doc_type(
     hinted = _path_type(path)
     if hinted:
         return hinted
-    said = " ".join([issuer, _header_issuer(header), number])
+    said = " ".join([issuer, header_issuer(header), number])
     if articles >= 3 or (header and "<!-- INFO END -->" in raw[:3000]):
         if title.startswith(("最高人民法院", "最高人民检察院")) or re.search(
             "最高人民法院|最高人民检察院", said
@@ -297,7 +297,7 @@ def _doc_type(
         if re.search("人民代表大会|人大常委会", title):
             return "law" if national else "local_regulation"
         if re.search(r"(条例|规定|办法|细则)$", title):
-            return "regulation" if national else ("local_regulation" if title.endswith("条例") else "other")
+            return "regulation" if national else ("local_regulation" if title.endswith("条例") else "normative")
     scores = dict.fromkeys(DOC_TYPES, 0)
     head, body = raw[:600], text
     for doc_type, where, cue, weight in _type_cues():

@@ -6,11 +6,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ingest import chunk, clean, metadata, structure
+from ingest import chunk, clean, metadata, structure, validity
 from ingest.load import format_for, load
 from ingest.records import Document, IngestError
 
 MAX_BYTES = 50_000_000
+# Bumped whenever parsing changes what a stored document holds: files read by an older parser are
+# read again on the next ingest (their unchanged chunks cost no embedding: vectors are cached by text).
+PARSER_VERSION = "2"
 
 
 def parse_file(path: Path, rel_path: str | None = None, *, max_bytes: int = MAX_BYTES) -> Document:
@@ -65,6 +68,7 @@ def _parse(data: bytes, fmt: str, name: str) -> Document:
         explicit = [(off, level) for off, level in explicit if off is not None and _line_start(text, off)]
         sections = structure.find_sections(text, explicit)
         meta = metadata.extract(loaded.text, text, name, loaded.meta, sections)
+        facts = validity.extract(loaded.text, text, meta)
         chunks = chunk.make_chunks(text, sections, pages, soft_newlines=fmt == "pdf")
     except IngestError:
         raise
@@ -83,6 +87,7 @@ def _parse(data: bytes, fmt: str, name: str) -> Document:
         chunks=chunks,
         pages=pages,
         **meta,
+        **facts,
     )
 
 

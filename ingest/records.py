@@ -47,6 +47,16 @@ class Document:
     chunks: list[Chunk] = field(default_factory=list)
     # PDF only: (start, end, page) spans of the canonical text, 1-based pages
     pages: list[tuple[int, int, int]] = field(default_factory=list)
+    # validity facts (ingest/validity.py); whether the text is in force is decided in kb/validity.py
+    level: str = "none"  # 效力级别: law, admin_regulation, local_regulation, dept_rule, local_rule, …, none
+    organ: str = ""  # 制定机关
+    promulgated: str = ""  # 公布日期, ISO
+    effective: str = ""  # 施行日期 of this version, ISO
+    expires: str = ""  # end of a stated 有效期, ISO
+    history: list[dict] = field(default_factory=list)  # [{date, event, text}], oldest first
+    version_key: str = ""  # shared by every version of the same text
+    version_date: str = ""  # the latest 通过/批准/公布/修正/修订 date: orders the versions
+    repeals: list[dict] = field(default_factory=list)  # [{title, key, date, doc_number}] it repeals
 
 
 class IngestError(Exception):

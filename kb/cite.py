@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 # doc_types cited by article number, the way legal texts are quoted
-LEGAL_TYPES = frozenset({"law", "regulation", "rule", "local_regulation", "judicial_interpretation"})
+LEGAL_TYPES = frozenset({"law", "regulation", "rule", "local_regulation", "judicial_interpretation", "normative"})
 UNTITLED = "未命名文档"
 MAX_HEADING = 40  # a section heading longer than this is cut with … to keep the citation readable
 
@@ -25,11 +25,12 @@ def _short(heading: str) -> str:
     return h if len(h) <= MAX_HEADING else h[:MAX_HEADING - 1] + "…"
 
 
-def citation(title: str, doc_type: str, date: str, section: list[str]) -> str:
-    """How a passage is cited. Legal texts: 《title》第X条 (or 《title》第X章 without an article);
-    other documents: 《title》（date） plus the section path joined with ›."""
+def citation(title: str, doc_type: str, date: str, section: list[str], version: str = "") -> str:
+    """How a passage is cited. Legal texts: 《title》第X条 (or 《title》第X章 without an article),
+    naming the version where there are several: 《title》（2024年修正）第十条; other documents:
+    《title》（date） plus the section path joined with ›."""
     section = [s for s in (section or []) if s and s.strip()]
-    head = _title(title)
+    head = _title(title) + version
     if doc_type in LEGAL_TYPES:
         for entry in reversed(section):  # the deepest article: 第二章 › 第二十五条
             m = _ARTICLE.match(entry)

@@ -22,6 +22,7 @@ from kb.search import SearchConfig, filter_sql
 from kb.search import search as run_search
 from kb.settings import Settings
 from kb.store import Store, doc_id_for, text_hash
+from kb.validity import STATUSES, Facts, ValidityView, check_date, today
 
 # A corpus folder's own description files are not documents.
 NOT_DOCUMENTS = frozenset({"README.md", "MANIFEST.tsv", "SOURCES.tsv"})
@@ -56,6 +57,7 @@ class KnowledgeBase:
         self._snap_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._batcher = QueryBatcher(lambda texts: self.embedder.embed_batch(texts, "query"))
+        self._views: dict[tuple[int, str], ValidityView] = {}
 
     # -- embedder & snapshot ----------------------------------------------------
     @property
@@ -134,8 +136,8 @@ class KnowledgeBase:
     def _parse_if_changed(self, path: Path, rel: str):
         """None when the file's bytes hash to what the store holds: re-ingesting an unchanged
         folder then costs a read and a hash per file, not a parse."""
-        from ingest import parse_file
-        stored = self.store.content_hash(rel)
+        from ingest import PARSER_VERSION, parse_file
+        stored = self.store.content_hash(rel, PARSER_VERSION)
         if stored is not None:
             try:
                 if path.stat().st_size <= self.settings.max_file_bytes and \
@@ -152,7 +154,7 @@ class KnowledgeBase:
         return self._ingest_docs(items, IngestSummary(), progress, total=len(files))
 
     def _ingest_docs(self, items, summary: IngestSummary, progress: ProgressFn | None, total: int) -> IngestSummary:
-        from ingest import IngestError
+        from ingest import PARSER_VERSION, IngestError
         prog = progress or (lambda *a: None)
         docs = []
         for i, (rel, parse) in enumerate(items, 1):
@@ -160,7 +162,7 @@ class KnowledgeBase:
                 doc = parse()
                 if doc is not None:
                     doc.path = rel
-                if doc is None or self.store.content_hash(rel) == doc.content_hash:
+                if doc is None or self.store.content_hash(rel, PARSER_VERSION) == doc.content_hash:
                     summary.unchanged.append(rel)
                 else:
                     docs.append(doc)
@@ -184,7 +186,7 @@ class KnowledgeBase:
             for i, (doc, ts) in enumerate(zip(docs, texts, strict=True), 1):
                 heads: dict = {}
                 tokens = [indexer.index_tokens(doc.title, c.section, c.text, heads) for c in doc.chunks]
-                self.store.put_document(doc, [text_hash(t) for t in ts], tokens)
+                self.store.put_document(doc, [text_hash(t) for t in ts], tokens, parser=PARSER_VERSION)
                 summary.ingested.append(doc.path)
                 checkpoint("store")
                 prog("store", i, len(docs))
@@ -215,9 +217,57 @@ class KnowledgeBase:
 
     # -- reads --------------------------------------------------------------------
     def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: SearchFilters | None = None,
-               collapse: bool = True, per_doc: int | None = None) -> list[Hit]:
+               collapse: bool = True, per_doc: int | None = None, as_of: str | None = None,
+               all_versions: bool = False) -> list[Hit]:
+        """Hits on ``as_of`` (default today): of each text only the version in force, unless
+        ``all_versions``."""
         return run_search(self.store, self.snapshot(), self._query_vector, query, k=k, mode=mode,
-                          filters=filters, collapse=collapse, per_doc=per_doc, config=self.search_config)
+                          filters=filters, collapse=collapse, per_doc=per_doc, config=self.search_config,
+                          validity=self.validity(as_of), all_versions=all_versions)
+
+    def validity(self, as_of: str | None = None) -> ValidityView:
+        """Statuses of every text on ``as_of`` (ISO date, default today), for this generation."""
+        try:
+            day = check_date(as_of) or today()
+        except ValueError as e:
+            raise InvalidInput(str(e)) from None
+        gen = self.store.generation()
+        view = self._views.get((gen, day))
+        if view is None:
+            with self.store.reading():
+                view = ValidityView([Facts(**r) for r in self.store.validity_facts()], day)
+                view.hidden_chunks = frozenset(self.store.chunk_ids_of(view.hidden()).tolist())
+                view.penalised_chunks = frozenset(self.store.chunk_ids_of(view.penalised()).tolist())
+            views = {k: v for k, v in self._views.items() if k[0] == gen and len(self._views) < 16}
+            views[(gen, day)] = view
+            self._views = views  # replaced whole: readers on other threads see one dict or the other
+        return view
+
+    def versions(self, title_or_id: str, as_of: str | None = None) -> dict:
+        """A text's version group: each version's status, dates and history, newest first."""
+        view = self.validity(as_of)
+        doc_id = self.store.find_doc_id(title_or_id)
+        if doc_id is None:
+            from ingest.validity import version_key
+            key = version_key(title_or_id)
+            doc_id = next((f.doc_id for f in view.facts.values() if f.version_key == key), None)
+        if doc_id is None or doc_id not in view.facts:
+            raise NotFound(f"no legal text '{title_or_id}' in this index (give a title, doc_id or path; "
+                           "see `kb docs`)")
+        group = view.status(doc_id).group or [doc_id]
+        return {"as_of": view.as_of, "version_key": view.facts[doc_id].version_key,
+                "versions": [self._validity_fields(d, view) | {"doc_id": d, "path": view.facts[d].path,
+                                                               "title": view.facts[d].title}
+                             for d in group]}
+
+    def _validity_fields(self, doc_id: str, view: ValidityView) -> dict:
+        f = view.facts.get(doc_id)
+        st = view.status(doc_id)
+        out = {"version": view.label(doc_id), **st.to_dict(), "versions": view.versions(doc_id)}
+        if f is not None:
+            out |= {"level": f.level, "promulgated": f.promulgated or None, "effective": f.effective or None,
+                    "expires": f.expires or None, "history": f.history, "version_key": f.version_key}
+        return out
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019 — one KnowledgeBase per index, kept for the process
     def _query_vector(self, text: str):
@@ -225,28 +275,52 @@ class KnowledgeBase:
         again for search, ask and compare. Concurrent searches share model calls."""
         return self._batcher(text)
 
-    def ask(self, question: str, k: int = 5) -> dict:
+    def ask(self, question: str, k: int = 5, as_of: str | None = None) -> dict:
         from kb.ask import answer
-        hits = self.search(question, k=k)
-        return answer(question, hits, self.embedder, settings=self.settings)
+        hits = self.search(question, k=k, as_of=as_of)
+        out = answer(question, hits, self.embedder, settings=self.settings)
+        cited = {c["doc_id"]: c.get("status") for c in out.get("citations", [])}
+        if cited and all(s in ("repealed", "expired") for s in cited.values()):
+            out["note"] = "所引依据均已废止或失效，仅供参考 (every text quoted is repealed or expired)"
+            out["answer"] = "【注意：以下依据均已废止或失效】" + out["answer"]
+        return out
 
     def compare(self, query: str, by: str = "region", filters: SearchFilters | None = None) -> dict:
         from kb.compare import compare
         return compare(self, query, by=by, filters=filters)
 
-    def documents(self, filters: SearchFilters | None = None, offset: int = 0, limit: int = 50) -> tuple[int, list]:
+    def documents(self, filters: SearchFilters | None = None, offset: int = 0, limit: int = 50,
+                  status: str | None = None, as_of: str | None = None) -> tuple[int, list]:
+        """(total, rows) of the documents matching ``filters`` and, if given, having ``status`` on
+        ``as_of`` (default today)."""
         if not (0 <= offset < 2**63 and 0 < limit < 2**63):
             raise InvalidInput(f"offset must be 0 or more and limit 1 or more (got offset {offset}, limit {limit})")
+        if status is not None and status not in STATUSES:
+            raise InvalidInput(f"status '{status}' is not one of: {', '.join(STATUSES)}")
+        view = self.validity(as_of)
         where, args = filter_sql(filters)
         where.insert(0, "1=1")
+        if status is not None:
+            ids = [d for d in view.facts if view.status(d).status == status]
+            if status == "unknown":  # texts with no validity facts (speeches, news) are unknown too
+                where.append(f"(level = 'none' OR doc_id IN ({','.join('?' * len(ids))}))")
+            else:
+                where.append(f"doc_id IN ({','.join('?' * len(ids))})")
+            args += ids
         cond = " AND ".join(where)
         con = self.store.con
         total = con.execute(f"SELECT COUNT(*) FROM documents WHERE {cond}", args).fetchone()[0]
         rows = con.execute(
-            "SELECT doc_id, path, title, doc_type, region, date, issuer, doc_number, length(text) AS chars,"
+            "SELECT doc_id, path, title, doc_type, region, date, issuer, doc_number, level, organ, promulgated,"
+            " effective, length(text) AS chars,"
             " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = documents.doc_id) AS chunks"
             f" FROM documents WHERE {cond} ORDER BY path LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
-        return total, [dict(r) for r in rows]
+        out = []
+        for r in rows:
+            st = view.status(r["doc_id"])
+            out.append({**dict(r), "promulgated": r["promulgated"] or None, "effective": r["effective"] or None,
+                        **st.to_dict(), "version": view.label(r["doc_id"])})
+        return total, out
 
     def document(self, id_or_path: str) -> dict:
         with self.store.reading():  # row, sections and chunks of one version
@@ -258,7 +332,9 @@ class KnowledgeBase:
         if row is None:
             raise NotFound(f"no document '{id_or_path}' in this index (see `kb docs`)")
         out = {k: row[k] for k in ("doc_id", "path", "title", "doc_type", "region", "date", "issuer",
-                                   "doc_number", "text")}
+                                   "doc_number", "level", "organ", "text")}
+        out |= {"promulgated": None, "effective": None, "expires": None, "history": [], "version_key": "",
+                **self._validity_fields(doc_id, self.validity())}
         out["sections"] = [{"path": json.loads(s["path"]), "start": s["pos_start"], "end": s["pos_end"]}
                            for s in self.store.sections_of(doc_id)]
         out["chunks"] = [{"chunk_id": c["chunk_id"], "section": json.loads(c["section"]), "start": c["pos_start"],

@@ -35,6 +35,10 @@ class Hit:
     highlights: list[list[int]] = field(default_factory=list)  # [start, end] offsets inside ``text``
     also_in: list[dict] = field(default_factory=list)  # [{doc_id, path, title}] near-identical passages
     chunk_id: int = 0
+    status: str = "unknown"  # kb.validity.STATUSES, on the date searched
+    level: str = "none"  # 效力级别
+    effective: str = ""  # 施行日期 of this version
+    versions: list[dict] = field(default_factory=list)  # the text's other versions: [{doc_id, title, status, date}]
 
     def to_dict(self) -> dict:
         """What asdict() gives, minus chunk_id, without its generic per-value deep copy: 0.45 →
@@ -43,7 +47,8 @@ class Hit:
                 "region": self.region, "date": self.date, "section": _plain(self.section), "text": self.text,
                 "start": self.start, "end": self.end, "page": self.page, "score": self.score,
                 "citation": self.citation, "highlights": [list(s) for s in self.highlights],
-                "also_in": _plain(self.also_in)}
+                "also_in": _plain(self.also_in), "status": self.status, "level": self.level,
+                "effective": self.effective, "versions": _plain(self.versions)}
 
 
 def _plain(v):

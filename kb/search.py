@@ -21,6 +21,7 @@ from kb.query import parse_query
 from kb.records import Hit, SearchFilters
 from kb.store import Store
 from kb.tokenize import tokenize
+from kb.validity import ValidityView
 from kb.window import neighbours, section_path, widen
 
 MODES = ("hybrid", "dense", "lexical")
@@ -35,6 +36,8 @@ class SearchConfig:
     default_per_doc: int = 3  # no document fills the whole page unless asked
     compare_per_doc: int = 1  # comparison-style queries: one passage per document
     window: int = 800  # widen each hit with neighbouring chunks up to this many characters (0: off)
+    # a repealed or expired text ranks below an equally good text in force (its score × this)
+    out_of_force: float = 0.85
 
 
 @lru_cache(maxsize=1)
@@ -89,7 +92,10 @@ def filter_ids(store: Store, filters: SearchFilters | None, phrases: list[str]) 
 
 def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray], query: str, *, k: int = 10,
            mode: str = "hybrid", filters: SearchFilters | None = None, collapse: bool = True,
-           per_doc: int | None = None, config: SearchConfig | None = None) -> list[Hit]:
+           per_doc: int | None = None, config: SearchConfig | None = None,
+           validity: ValidityView | None = None, all_versions: bool = False) -> list[Hit]:
+    """``validity``: statuses on the date asked about; without ``all_versions`` only the version of
+    each text in force is shown, the others ride on its hit as ``versions``."""
     cfg = config or SearchConfig()
     if mode not in MODES:
         raise InvalidInput(f"mode '{mode}' is not one of: {', '.join(MODES)}")
@@ -129,13 +135,29 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
         runs.append([(int(snap.chunk_ids[p]), float(s)) for p, s in zip(pos, scores, strict=True)])
         weights.append(cfg.weights[1])
     fused = runs[0] if len(runs) == 1 else get_fusion(cfg.fusion)(runs, weights)
+    if validity is not None:
+        fused = _by_validity(fused, validity, all_versions, cfg.out_of_force)
     with store.reading():  # every row of every hit from one committed state
         return _to_hits(store, fused, terms + expansion_terms, pq.phrases, k, collapse, per_doc,
-                        window=0 if pq.phrases else cfg.window)
+                        window=0 if pq.phrases else cfg.window, validity=validity)
+
+
+def _by_validity(fused: list[tuple[int, float]], view: ValidityView, all_versions: bool,
+                 factor: float) -> list[tuple[int, float]]:
+    """Drop the chunks of versions not in force (unless every version is asked for) and rank
+    repealed or expired texts below equally good texts in force."""
+    hidden = frozenset() if all_versions else view.hidden_chunks
+    penalised = view.penalised_chunks
+    if not hidden and not penalised:
+        return fused
+    out = [(c, s * factor if c in penalised else s) for c, s in fused if c not in hidden]
+    out.sort(key=lambda cs: -cs[1])
+    return out
 
 
 def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], phrases: list[str], k: int,
-             collapse: bool, per_doc: int | None, window: int = 0) -> list[Hit]:
+             collapse: bool, per_doc: int | None, window: int = 0,
+             validity: ValidityView | None = None) -> list[Hit]:
     # Only the top of the ranking can be shown: collapsing further down costs O(n²) for nothing.
     ranked, rows, docs = _top_candidates(store, ranked, per_doc, max(4 * k, 40))
     groups = (collapse_groups([rows[cid]["text"] for cid, _ in ranked]) if collapse
@@ -165,11 +187,15 @@ def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], ph
             if other["doc_id"] not in seen:
                 seen.add(other["doc_id"])
                 also.append({"doc_id": other["doc_id"], "path": other["path"], "title": other["title"]})
+        version = validity.label(d["doc_id"]) if validity is not None else ""
         hits.append(Hit(
             doc_id=d["doc_id"], path=d["path"], title=d["title"], doc_type=d["doc_type"], region=d["region"],
             date=d["date"], section=section, text=win.text, start=win.start, end=win.end,
-            page=win.page, score=round(score, 6), citation=_cite(d, section, win),
+            page=win.page, score=round(score, 6), citation=_cite(d, section, win, version),
             highlights=highlight_spans(win.text, hl_terms, phrases), also_in=also, chunk_id=cid,
+            status=validity.status(d["doc_id"]).status if validity is not None else "unknown",
+            level=d["level"], effective=d["effective"],
+            versions=validity.versions(d["doc_id"]) if validity is not None else [],
         ))
         if len(hits) >= k:
             break
@@ -225,12 +251,12 @@ def _likely_shown(groups: list[list[int]], ranked, rows, per_doc: int | None, k:
     return out
 
 
-def _cite(d, section: list[str], win) -> str:
+def _cite(d, section: list[str], win, version: str = "") -> str:
     """The hit's citation; for a law whose window spans several articles, the range: 第四条至第九条."""
     if win.first and win.last and win.first != win.last and d["doc_type"] in LEGAL_TYPES:
-        head = citation(d["title"], d["doc_type"], d["date"], win.first)
-        tail = citation(d["title"], d["doc_type"], d["date"], win.last)
-        prefix = f"《{d['title']}》"
+        head = citation(d["title"], d["doc_type"], d["date"], win.first, version)
+        tail = citation(d["title"], d["doc_type"], d["date"], win.last, version)
+        prefix = f"《{d['title']}》{version}"
         if head.startswith(prefix) and tail.startswith(prefix) and tail != prefix and head != prefix:
             return head + "至" + tail[len(prefix):]
-    return citation(d["title"], d["doc_type"], d["date"], section)
+    return citation(d["title"], d["doc_type"], d["date"], section, version)

@@ -46,7 +46,18 @@ CREATE TABLE IF NOT EXISTS embeddings (
 
 # Columns added to ``documents`` after the first schema: (name, SQL type with default). A store
 # written before gets them on open (ALTER TABLE ... ADD COLUMN), so no document is re-ingested.
-ADDED_COLUMNS: tuple[tuple[str, str], ...] = ()
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
+    # validity facts (ingest/validity.py); statuses are worked out from them in kb/validity.py
+    ("level", "TEXT NOT NULL DEFAULT 'none'"), ("organ", "TEXT NOT NULL DEFAULT ''"),
+    ("promulgated", "TEXT NOT NULL DEFAULT ''"), ("effective", "TEXT NOT NULL DEFAULT ''"),
+    ("expires", "TEXT NOT NULL DEFAULT ''"), ("history", "TEXT NOT NULL DEFAULT '[]'"),
+    ("version_key", "TEXT NOT NULL DEFAULT ''"), ("version_date", "TEXT NOT NULL DEFAULT ''"),
+    ("repeals", "TEXT NOT NULL DEFAULT '[]'"),
+    # the ingest.PARSER version that read the file: a newer parser re-reads unchanged files
+    ("parser", "TEXT NOT NULL DEFAULT ''"),
+)
+VALIDITY_FIELDS = ("doc_id", "title", "path", "level", "version_key", "version_date", "promulgated", "effective",
+                   "expires", "doc_number", "region", "history", "repeals")
 
 DOC_FIELDS = ("doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number")
 
@@ -141,11 +152,16 @@ class Store:
         con.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
 
     # -- documents -----------------------------------------------------------
-    def content_hash(self, path: str) -> str | None:
-        row = self.con.execute("SELECT content_hash FROM documents WHERE path = ?", (path,)).fetchone()
-        return row[0] if row else None
+    def content_hash(self, path: str, parser: str | None = None) -> str | None:
+        """The stored file's hash; None when absent, or when ``parser`` is given and another parser
+        version read it (so the file is read again)."""
+        row = self.con.execute("SELECT content_hash, parser FROM documents WHERE path = ?", (path,)).fetchone()
+        if row is None or (parser is not None and row[1] != parser):
+            return None
+        return row[0]
 
-    def put_document(self, doc: Document, index_hashes: list[str], tokens: list[list[str]]) -> list[int]:
+    def put_document(self, doc: Document, index_hashes: list[str], tokens: list[list[str]],
+                     parser: str = "") -> list[int]:
         """Insert or replace one document with its sections and chunks, atomically. Returns chunk ids."""
         doc_id = doc_id_for(doc.path)
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -154,6 +170,10 @@ class Store:
             "region": doc.region, "date": doc.date, "year": year_of(doc.date), "issuer": doc.issuer,
             "doc_number": doc.doc_number, "source_format": doc.source_format, "content_hash": doc.content_hash,
             "text": doc.text, "pages": json.dumps(doc.pages), "ingested_at": now,
+            "level": doc.level, "organ": doc.organ, "promulgated": doc.promulgated, "effective": doc.effective,
+            "expires": doc.expires, "history": json.dumps(doc.history, ensure_ascii=False),
+            "version_key": doc.version_key, "version_date": doc.version_date,
+            "repeals": json.dumps(doc.repeals, ensure_ascii=False), "parser": parser,
         }  # fmt: skip
         with self.write() as con:
             self._delete(con, doc_id)
@@ -206,10 +226,25 @@ class Store:
         out: dict[str, sqlite3.Row] = {}
         for i in range(0, len(ids), 500):
             part = ids[i:i + 500]
-            q = ("SELECT doc_id, path, title, doc_type, region, date, issuer, doc_number FROM documents"
+            q = ("SELECT doc_id, path, title, doc_type, region, date, issuer, doc_number, level, effective"
+                 " FROM documents"
                  f" WHERE doc_id IN ({','.join('?' * len(part))})")
             out.update({r["doc_id"]: r for r in self.con.execute(q, part)})
         return out
+
+    def validity_facts(self) -> list[dict]:
+        """The validity facts of every legal or normative text (level other than none)."""
+        rows = self.con.execute(f"SELECT {', '.join(VALIDITY_FIELDS)} FROM documents WHERE level != 'none'")
+        return [{**dict(r), "history": json.loads(r["history"]), "repeals": json.loads(r["repeals"])} for r in rows]
+
+    def chunk_ids_of(self, doc_ids: Iterable[str]) -> np.ndarray:
+        ids = list(doc_ids)
+        out: list[int] = []
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            out += [r[0] for r in self.con.execute(
+                f"SELECT chunk_id FROM chunks WHERE doc_id IN ({','.join('?' * len(part))})", part)]
+        return np.asarray(sorted(out), dtype=np.int64)
 
     def sections_of(self, doc_id: str) -> list[sqlite3.Row]:
         return self.con.execute("SELECT * FROM sections WHERE doc_id = ? ORDER BY ord", (doc_id,)).fetchall()

@@ -11,9 +11,13 @@ from typer.testing import CliRunner
 
 from kb.cli import app
 
-DOC_FIELDS = {"doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number", "chars", "chunks"}
+DOC_FIELDS = {"doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number", "chars", "chunks",
+              "level", "organ", "promulgated", "effective", "status", "status_label", "superseded_by",
+              "repealed_by", "repealed_on", "version"}
 HIT_FIELDS = {"doc_id", "path", "title", "doc_type", "region", "date", "section", "text", "start", "end", "page",
-              "score", "citation", "highlights", "also_in"}
+              "score", "citation", "highlights", "also_in", "status", "level", "effective", "versions"}
+VALIDITY_FIELDS = {"level", "organ", "promulgated", "effective", "expires", "history", "version_key", "version",
+                   "status", "status_label", "superseded_by", "repealed_by", "repealed_on", "versions"}
 
 
 @pytest.fixture
@@ -36,7 +40,7 @@ def test_docs_and_doc_json(index):
     assert report["doc_type"] == "report" and report["issuer"] == "清泉乡人民政府"
     doc = json.loads(run("doc", report["doc_id"], "--json", "--index", str(index)).output)
     assert set(doc) == {"doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number", "text",
-                        "sections", "chunks"}
+                        "sections", "chunks"} | VALIDITY_FIELDS
     assert all(set(s) == {"path", "start", "end"} for s in doc["sections"])
     assert all(set(c) == {"chunk_id", "section", "start", "end", "page"} for c in doc["chunks"])
     by_path = json.loads(run("doc", "004_6277130b06efc827.txt", "--json", "--index", str(index)).output)
