@@ -7,6 +7,7 @@ as ``{"error": code, "detail": message}`` with its proper status, never a stack 
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import logging
 from contextlib import asynccontextmanager
@@ -37,6 +38,10 @@ ERRORS = {code: {"model": s.ErrorBody} for code in (400, 401, 403, 404, 413, 415
 bearer = HTTPBearer(auto_error=False, description="KB_API_KEY for writes; KB_READ_KEY (or the API key) for reads")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 DocId = Annotated[str, PathParam(description="document id, or its path (e.g. uploads/办法.txt)")]
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 def _error(status: int, code: str, detail: str) -> JSONResponse:
@@ -102,25 +107,33 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
     @app.get("/api/search", response_model=list[s.HitOut], dependencies=read, responses=ERRORS, tags=["read"])
     def search(params: Annotated[s.SearchParams, Query()]) -> list[dict]:
         """Passages matching the query, best first, each with its exact source."""
-        hits = kb.search(params.q, k=params.k, mode=params.mode, filters=params.filters())
+        hits = kb.search(params.q, k=params.k, mode=params.mode, filters=params.filters(),
+                         as_of=_iso(params.as_of), all_versions=params.all_versions)
         return [h.to_dict() for h in hits]
 
     @app.post("/api/ask", response_model=s.AskResponse, dependencies=read, responses=ERRORS, tags=["read"])
     def ask(body: s.AskRequest) -> dict:
         """An answer quoted from the documents, every sentence with its [n] source marker."""
-        return kb.ask(body.question, k=body.k)
+        return kb.ask(body.question, k=body.k, as_of=_iso(body.as_of))
 
     @app.get("/api/compare", response_model=s.CompareResponse, dependencies=read, responses=ERRORS,
              tags=["read"])
     def compare(params: Annotated[s.CompareParams, Query()]) -> dict:
         """Each document's best passage on a topic, grouped side by side."""
-        return kb.compare(params.q, by=params.by, filters=params.filters())
+        return kb.compare(params.q, by=params.by, filters=params.filters(), as_of=_iso(params.as_of))
 
     @app.get("/api/documents", response_model=s.DocumentList, dependencies=read, responses=ERRORS,
              tags=["read"])
     def documents(params: Annotated[s.DocumentsParams, Query()]) -> dict:
-        total, rows = kb.documents(params.filters(), offset=params.offset, limit=params.limit)
+        total, rows = kb.documents(params.filters(), offset=params.offset, limit=params.limit,
+                                   status=params.status, as_of=_iso(params.as_of))
         return {"total": total, "items": rows}
+
+    @app.get("/api/versions", response_model=s.VersionsResponse, dependencies=read, responses=ERRORS,
+             tags=["read"])
+    def versions(params: Annotated[s.VersionsParams, Query()]) -> dict:
+        """Every version of a text (by title, doc_id or path): status, dates and history, newest first."""
+        return kb.versions(params.q, as_of=_iso(params.as_of))
 
     @app.get("/api/documents/{doc_id:path}", response_model=s.DocumentDetail, dependencies=read,
              responses=ERRORS, tags=["read"])

@@ -6,6 +6,7 @@ check them at the edge, so the pipeline never depends on pydantic.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -13,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from kb.records import SearchFilters
 
 Mode = Literal["hybrid", "dense", "lexical"]
+Status = Literal["current", "superseded", "repealed", "expired", "not_yet_effective", "unknown"]
+Level = Literal["law", "admin_regulation", "local_regulation", "dept_rule", "local_rule", "judicial_interpretation",
+                "normative", "none"]
+AS_OF = "validity as of this date (YYYY-MM-DD); default today"
 GroupBy = Literal["region", "province", "doc_type", "year"]
 
 
@@ -25,6 +30,19 @@ class AlsoIn(BaseModel):
     doc_id: str = Field(description="id of a document holding a near-identical passage")
     path: str = Field(description="that document's path in the corpus")
     title: str = Field(description="that document's title")
+
+
+class VersionRef(BaseModel):
+    doc_id: str = Field(description="id of another version of the same text")
+    title: str = Field(description="its title with the version, e.g. 上海市优化营商环境条例（2020年）")
+    status: Status = Field(description="its status on the date asked about")
+    date: str = Field(description="its version date (latest 通过/公布/修正/修订), ISO or ''")
+
+
+class HistoryEvent(BaseModel):
+    date: str = Field(description="ISO date of the event")
+    event: Literal["通过", "批准", "公布", "修正", "修订", "施行"] = Field(description="what happened")
+    text: str = Field(description="the line or sentence that records it")
 
 
 class HitOut(BaseModel):
@@ -44,6 +62,11 @@ class HitOut(BaseModel):
     highlights: list[list[int]] = Field(
         description="[start, end] offsets inside `text` to highlight: matched terms (search) or quoted sentences (ask)")
     also_in: list[AlsoIn] = Field(description="near-identical passages collapsed into this hit")
+    status: Status = Field("unknown", description="validity on the date asked about: current 现行有效, superseded "
+                           "已被修改, repealed 已废止, expired 已失效, not_yet_effective 尚未生效, unknown 效力未核实")
+    level: Level = Field("none", description="效力级别 (none for speeches, plans, reports, news)")
+    effective: str = Field("", description="施行日期 of this version, ISO or ''")
+    versions: list[VersionRef] = Field([], description="the text's other versions, newest first")
 
 
 class QueryParams(BaseModel):
@@ -72,16 +95,29 @@ class SearchParams(QueryParams):
     q: str = Field(min_length=1, max_length=500, description="the query (1–500 characters after trimming)")
     k: int = Field(10, ge=1, le=50, description="number of hits to return")
     mode: Mode = Field("hybrid", description="hybrid (dense + BM25 fused), dense only, or lexical only")
+    as_of: dt.date | None = Field(None, description=AS_OF)
+    all_versions: bool = Field(False, description="every version of a text, each with its status (default: only "
+                                                  "the version in force, the others listed in `versions`)")
 
 
 class CompareParams(QueryParams):
     q: str = Field(min_length=1, max_length=500, description="the topic to compare (1–500 characters)")
     by: GroupBy = Field("region", description="group by region string, province, doc_type or year")
+    as_of: dt.date | None = Field(None, description=AS_OF)
 
 
 class DocumentsParams(QueryParams):
     offset: int = Field(0, ge=0, le=2**63 - 1, description="rows to skip")
     limit: int = Field(50, ge=1, le=200, description="rows to return (at most 200)")
+    status: Status | None = Field(None, description="only documents with this validity status")
+    as_of: dt.date | None = Field(None, description=AS_OF)
+
+
+class VersionsParams(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
+
+    q: str = Field(min_length=1, max_length=300, description="a title (with or without 中华人民共和国), doc_id or path")
+    as_of: dt.date | None = Field(None, description=AS_OF)
 
 
 class AskRequest(BaseModel):
@@ -89,6 +125,7 @@ class AskRequest(BaseModel):
 
     question: str = Field(min_length=1, max_length=500, description="the question, in Chinese")
     k: int = Field(5, ge=1, le=50, description="passages retrieved to answer from")
+    as_of: dt.date | None = Field(None, description="answer from the texts in force on this date (default today)")
 
 
 class AskResponse(BaseModel):
@@ -120,6 +157,16 @@ class DocumentRow(BaseModel):
     doc_number: str = Field(description="文号, '' unknown")
     chars: int = Field(description="length of the document text in characters")
     chunks: int = Field(description="number of indexed passages")
+    level: Level = Field(description="效力级别")
+    organ: str = Field(description="制定机关, '' unknown")
+    promulgated: str | None = Field(description="公布日期, ISO")
+    effective: str | None = Field(description="施行日期 of this version, ISO")
+    status: Status = Field(description="validity on the date asked about")
+    status_label: str = Field(description="the status in Chinese: 现行有效, 已被修改, 已废止, 已失效, 尚未生效, 效力未核实")
+    superseded_by: str | None = Field(description="doc_id of the version in force, for a superseded version")
+    repealed_by: str | None = Field(description="doc_id of the repealing text")
+    repealed_on: str | None = Field(description="date the repeal took effect")
+    version: str = Field(description="the version as citations name it, e.g. （2024年修正）; '' when single")
 
 
 class DocumentList(BaseModel):
@@ -153,6 +200,45 @@ class DocumentDetail(BaseModel):
     text: str = Field(description="the canonical document text all offsets refer to")
     sections: list[SectionOut] = Field(description="heading outline, in document order")
     chunks: list[ChunkOut] = Field(description="indexed passages, in document order")
+    level: Level = Field(description="效力级别")
+    organ: str = Field(description="制定机关, '' unknown")
+    promulgated: str | None = Field(description="公布日期, ISO")
+    effective: str | None = Field(description="施行日期 of this version, ISO")
+    expires: str | None = Field(description="end of a stated 有效期, ISO")
+    history: list[HistoryEvent] = Field(description="通过/批准/公布/修正/修订/施行 events, oldest first")
+    version_key: str = Field(description="shared by every version of the same text")
+    version: str = Field(description="the version as citations name it, e.g. （2024年修正）")
+    status: Status = Field(description="validity today")
+    status_label: str = Field(description="the status in Chinese")
+    superseded_by: str | None = Field(description="doc_id of the version in force, for a superseded version")
+    repealed_by: str | None = Field(description="doc_id of the repealing text")
+    repealed_on: str | None = Field(description="date the repeal took effect")
+    versions: list[VersionRef] = Field(description="the other versions of this text, newest first")
+
+
+class VersionOut(BaseModel):
+    doc_id: str = Field(description="document id of this version")
+    path: str = Field(description="document path")
+    title: str = Field(description="document title")
+    version: str = Field(description="the version as citations name it")
+    level: Level = Field(description="效力级别")
+    promulgated: str | None = Field(description="公布日期")
+    effective: str | None = Field(description="施行日期")
+    expires: str | None = Field(description="end of a stated 有效期")
+    history: list[HistoryEvent] = Field(description="events, oldest first")
+    version_key: str = Field(description="the group's key")
+    status: Status = Field(description="status on as_of")
+    status_label: str = Field(description="the status in Chinese")
+    superseded_by: str | None = Field(description="doc_id of the version in force")
+    repealed_by: str | None = Field(description="doc_id of the repealing text")
+    repealed_on: str | None = Field(description="date the repeal took effect")
+    versions: list[VersionRef] = Field(description="the other versions")
+
+
+class VersionsResponse(BaseModel):
+    as_of: str = Field(description="the date statuses are given for")
+    version_key: str = Field(description="the key shared by the versions")
+    versions: list[VersionOut] = Field(description="every version, newest first")
 
 
 class Stats(BaseModel):

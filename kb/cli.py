@@ -11,12 +11,14 @@ import typer
 
 from kb.errors import KBError
 from kb.records import SearchFilters
+from kb.validity import LABELS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="法治文库 fazhi-kb: search Chinese rule-of-law documents, every passage with its source.")
 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="index folder (default $KB_INDEX or indexes/default)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="validity as of this date, YYYY-MM-DD (default today)")]
 
 
 def _open(index: Path | None, embedder: str | None = None, create: bool = False):
@@ -87,15 +89,20 @@ def remove(id_or_path: str, index: IndexOpt = None) -> None:
 @app.command()
 def docs(index: IndexOpt = None, as_json: JsonOpt = False,
          doc_type: Annotated[str | None, typer.Option("--type")] = None,
-         region: str | None = None, limit: int = 10_000) -> None:
-    """List documents with their metadata."""
-    _total, rows = _open(index).documents(_filters(doc_type, region, None, None, None), limit=limit)
+         region: str | None = None, limit: int = 10_000,
+         status: Annotated[str | None, typer.Option(
+             help="current | superseded | repealed | expired | not_yet_effective | unknown")] = None,
+         as_of: AsOfOpt = None) -> None:
+    """List documents with their metadata and validity status."""
+    _total, rows = _open(index).documents(_filters(doc_type, region, None, None, None), limit=limit,
+                                          status=status, as_of=as_of)
     if as_json:
         _dump(rows)
         return
     for r in rows:
+        badge = r["status_label"] if r["level"] != "none" else ""
         typer.echo(f"{r['doc_id']}  {r['doc_type']:<16} {r['date'] or '-':<10} {r['region'] or '-':<14} "
-                   f"{r['title']}  [{r['path']}] {r['chunks']} chunks")
+                   f"{r['title']}{r['version']} {badge} [{r['path']}] {r['chunks']} chunks")
 
 
 @app.command()
@@ -105,8 +112,11 @@ def doc(id_or_path: str, index: IndexOpt = None, as_json: JsonOpt = False) -> No
     if as_json:
         _dump(d)
         return
-    for key in ("doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number"):
-        typer.echo(f"{key:>10}: {d[key]}")
+    for key in ("doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number", "level",
+                "organ", "promulgated", "effective", "expires", "status_label"):
+        typer.echo(f"{key:>12}: {d[key] if d[key] is not None else '-'}")
+    for h in d["history"]:
+        typer.echo(f"{'':14}{h['date']} {h['event']}  {h['text'][:60]}")
     typer.echo(f"{'sections':>10}:")
     for s in d["sections"]:
         typer.echo(f"{'':12}{' › '.join(s['path'])}  [{s['start']}:{s['end']}]")
@@ -120,13 +130,16 @@ def _print_hits(hits) -> None:
             marked += [text[last:s], typer.style(text[s:e], fg="red", bold=True)]
             last = e
         marked.append(text[last:])
-        typer.echo(typer.style(f"[{rank}] {h.citation}", bold=True) + f"  ({h.region or '-'}, {h.doc_type}, "
-                   f"score {h.score:.4f})")
+        badge = f" 【{LABELS[h.status]}】" if h.level != "none" else ""
+        typer.echo(typer.style(f"[{rank}] {h.citation}", bold=True) + badge + f"  ({h.region or '-'}, "
+                   f"{h.doc_type}, score {h.score:.4f})")
         if h.section:
             typer.echo("    " + " › ".join(h.section))
         typer.echo("    " + "".join(marked).replace("\n", "\n    "))
         if h.also_in:
             typer.echo(f"    另见 {len(h.also_in)} 篇: " + "；".join(a["title"] for a in h.also_in[:5]))
+        if h.versions:
+            typer.echo("    其他版本: " + "；".join(f"{v['title']} {LABELS[v['status']]}" for v in h.versions))
         typer.echo("")
 
 
@@ -140,18 +153,22 @@ def search(
     region: Annotated[str | None, typer.Option(help="region at any level, e.g. 河南")] = None,
     year_from: int | None = None, year_to: int | None = None,
     path: Annotated[str | None, typer.Option("--path", help="document path prefix")] = None,
+    as_of: AsOfOpt = None,
+    all_versions: Annotated[bool, typer.Option("--all-versions", help="every version of a text, each with its "
+                                               "status (default: only the version in force)")] = False,
 ) -> None:
-    """Hybrid (dense + BM25) search; each hit with its citation and exact span."""
+    """Hybrid (dense + BM25) search; each hit with its citation, exact span and validity status."""
     kbase = _open(index)
     filters = _filters(doc_type, region, year_from, year_to, path)
+    opts = {"k": k, "mode": mode, "filters": filters, "as_of": as_of, "all_versions": all_versions}
     if query == "-":
         for line in sys.stdin:
             q = line.strip()
-            hits = kbase.search(q, k=k, mode=mode, filters=filters) if q else []
+            hits = kbase.search(q, **opts) if q else []
             _dump([h.to_dict() for h in hits]) if as_json else _print_hits(hits)
             sys.stdout.flush()
         return
-    hits = kbase.search(query, k=k, mode=mode, filters=filters)
+    hits = kbase.search(query, **opts)
     if as_json:
         _dump([h.to_dict() for h in hits])
     elif not hits:
@@ -161,9 +178,9 @@ def search(
 
 
 @app.command()
-def ask(question: str, index: IndexOpt = None, as_json: JsonOpt = False, k: int = 5) -> None:
-    """Answer a question from the documents, every sentence with its citation (extractive by default)."""
-    res = _open(index).ask(question, k=k)
+def ask(question: str, index: IndexOpt = None, as_json: JsonOpt = False, k: int = 5, as_of: AsOfOpt = None) -> None:
+    """Answer a question from the texts in force, every sentence with its citation (extractive by default)."""
+    res = _open(index).ask(question, k=k, as_of=as_of)
     if as_json:
         _dump(res)
         return
@@ -188,6 +205,24 @@ def compare(query: str, index: IndexOpt = None, as_json: JsonOpt = False,
             typer.echo(f"  {h['citation']}\n    {h['text'][:160]}")
     if res.get("missing"):
         typer.echo("未涉及 (no matching passage): " + "、".join(res["missing"]))
+
+
+@app.command()
+def versions(title_or_id: Annotated[str, typer.Argument(help="a title (with or without 中华人民共和国), doc_id or path")],
+             index: IndexOpt = None, as_json: JsonOpt = False, as_of: AsOfOpt = None) -> None:
+    """Every version of a text: status, 公布/施行 dates and history, newest first."""
+    res = _open(index).versions(title_or_id, as_of=as_of)
+    if as_json:
+        _dump(res)
+        return
+    typer.echo(f"{res['version_key']}  (as of {res['as_of']})")
+    for v in res["versions"]:
+        more = f" → {v['superseded_by']}" if v["superseded_by"] else ""
+        more += f" 废止于 {v['repealed_on']} by {v['repealed_by']}" if v["repealed_by"] else ""
+        typer.echo(typer.style(f"■ {v['title']}{v['version']}  {v['status_label']}{more}", bold=True))
+        typer.echo(f"    公布 {v['promulgated'] or '-'}  施行 {v['effective'] or '-'}  [{v['doc_id']} {v['path']}]")
+        for h in v["history"]:
+            typer.echo(f"    {h['date']} {h['event']}")
 
 
 @app.command(name="eval")

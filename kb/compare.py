@@ -76,14 +76,15 @@ def matches(hit: Hit, parts: list[tuple[str, set[str]]]) -> bool:
 
 
 def compare(kb: KnowledgeBase, query: str, by: str = "region", filters: SearchFilters | None = None,
-            k: int = 60) -> dict:
+            k: int = 60, as_of: str | None = None) -> dict:
     """{groups: [{key, hits: [hit dict]}], missing: [keys]} for ``query``."""
     if by not in GROUP_BY:
         raise InvalidInput(f"by: unknown grouping {by!r}; valid: {', '.join(GROUP_BY)}")
     query = (query or "").strip()
     if not query:
         raise InvalidInput("q: the comparison query is empty")
-    hits = kb.search(query, k=k, mode="hybrid", filters=filters, collapse=False, per_doc=1)
+    # one version per text: the one in force on as_of (kb.search hides the others)
+    hits = kb.search(query, k=k, mode="hybrid", filters=filters, collapse=False, per_doc=1, as_of=as_of)
     parts = facets(query)
     kept = [h for h in hits if matches(h, parts)]
     groups: dict[str, list[Hit]] = {}

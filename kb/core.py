@@ -285,9 +285,10 @@ class KnowledgeBase:
             out["answer"] = "【注意：以下依据均已废止或失效】" + out["answer"]
         return out
 
-    def compare(self, query: str, by: str = "region", filters: SearchFilters | None = None) -> dict:
+    def compare(self, query: str, by: str = "region", filters: SearchFilters | None = None,
+                as_of: str | None = None) -> dict:
         from kb.compare import compare
-        return compare(self, query, by=by, filters=filters)
+        return compare(self, query, by=by, filters=filters, as_of=as_of)
 
     def documents(self, filters: SearchFilters | None = None, offset: int = 0, limit: int = 50,
                   status: str | None = None, as_of: str | None = None) -> tuple[int, list]:

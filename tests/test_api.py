@@ -67,7 +67,7 @@ def test_healthz_and_stats(client, fake_kb):
 
 def test_search_hits_trace_to_exact_source(client, first_hits):
     keys = {"doc_id", "path", "title", "doc_type", "region", "date", "section", "text", "start", "end", "page",
-            "score", "citation", "highlights", "also_in"}
+            "score", "citation", "highlights", "also_in", "status", "level", "effective", "versions"}
     for h in first_hits:
         assert set(h) == keys
         doc = client.get(f"/api/documents/{h['doc_id']}").json()
