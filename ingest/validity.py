@@ -27,7 +27,7 @@ HEADER_LINES = 15  # a promulgation note sits right under the title
 _DATE = DATE_RE.pattern
 _DATE_NC = r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"  # DATE in the table's patterns
 # a date that opens a clause of a header: not the nested 并经2021年12月3日…批准 of an approval
-_CLAUSE_DATE = re.compile(rf"(?:^|(?<=[\s（(，,、；;])|(?<=根据)|(?<=自)){_DATE}")
+_CLAUSE_DATE = re.compile(rf"(?:^|(?<=[\s（(，,、；;和])|(?<=根据)|(?<=自)){_DATE}")
 _TITLE = re.compile(r"《([^《》]*(?:《[^《》]*》[^《》]*)*)》")
 _CN_NUM = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2, "十": 10}
 
@@ -51,7 +51,7 @@ def _with_date(pattern: str) -> re.Pattern:
 def extract(raw: str, text: str, meta: dict[str, str]) -> dict:
     """Validity facts of one document; ``meta`` = the fields of ingest.metadata.extract."""
     history = header_history(raw)
-    organ = _organ(raw, meta)
+    organ = _organ(history, meta)
     level = level_of(meta.get("doc_type", ""), organ, meta.get("title", ""))
     organ = organ or dict(_table("organ-default")).get(level, "")
     if level == "none":
@@ -90,9 +90,18 @@ def header_lines(raw: str) -> list[str]:
         block = raw[: raw.index("<!-- INFO END -->")].split("\n")[1:]
     else:
         block = []
-        for line in raw[:3000].split("\n")[1:HEADER_LINES]:
-            s = unicodedata.normalize("NFKC", line).strip(" \t\u3000")
-            if s and (s[0] in "(（" or DATE_RE.match(s)) and _event_re().search(_bare(s).rstrip(")）。 ")):
+        lines = [unicodedata.normalize("NFKC", ln).strip(" \t\u3000") for ln in raw[:6000].split("\n")]
+        for i, s in enumerate(lines[1:HEADER_LINES], 1):
+            if s.startswith("(") and DATE_RE.match(s[1:].lstrip()):
+                # a parenthesised note, wrapped over lines in PDFs: up to its closing parenthesis
+                note = s
+                for more in lines[i + 1: i + 40]:
+                    if note.rstrip().endswith(")"):
+                        break
+                    note += more
+                block = [note]
+                break
+            if s and DATE_RE.match(s) and _event_re().search(_bare(s).rstrip(")。 ")):
                 block.append(s)
             elif block and s:
                 break
@@ -129,7 +138,7 @@ def clause_events(clause: str) -> list[str]:
     bare = _bare(clause).rstrip("()（）。 \u3000")
     if bare.endswith("的") or bare.endswith("》"):
         for cue, event in _table("event-title"):
-            if any(cue in t for t in _TITLE.findall(clause)):
+            if any(cue == "*" or cue in t for t in _TITLE.findall(clause)):
                 return [event]
     m = _event_re().search(bare)
     if not m:
@@ -260,10 +269,11 @@ def version_key(title: str) -> str:
     return key.strip("《》")
 
 
-def _organ(raw: str, meta: dict[str, str]) -> str:
+def _organ(history: list[dict], meta: dict[str, str]) -> str:
+    """The body named in the first dated line of the header (国务院, 上海市人民代表大会常务委员会), else the issuer."""
     from ingest.metadata import header_issuer
-    lines = [ln for ln in header_lines(raw) if DATE_RE.match(ln.lstrip("(（"))]
-    organ = header_issuer(lines) or meta.get("issuer", "")
+    first = [re.sub(r"\s", "", h["text"]) for h in history if h["event"] != "施行"][:1]
+    organ = header_issuer(first) or meta.get("issuer", "")
     for kind, a, *b in _table("key"):
         if kind == "replace":
             organ = organ.replace(a, b[0])

@@ -107,8 +107,11 @@ def resolve(facts: list[Facts], as_of: str) -> dict[str, Status]:
         for i, v in enumerate(ordered):
             if v not in existing or (in_force is not None and i > ordered.index(in_force)) or in_force is None:
                 st = Status("not_yet_effective")
-            elif v is in_force:
+            elif v is in_force or (v.made and (v.made, v.start) == (in_force.made, in_force.start)):
+                # copies of one version (a .md and a .pdf of the same text) are all in force
                 st = Status("current" if v.made or len(ordered) > 1 else "unknown")
+            elif not in_force.made:  # no dates to tell the versions apart
+                st = Status("unknown")
             else:
                 st = Status("superseded", superseded_by=in_force.doc_id)
             if st.status in ("current", "unknown") and v.doc_id in repealed:

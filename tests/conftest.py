@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,3 +70,30 @@ def output_dir() -> Path:
     out = Path(os.environ.get("KB_TEST_OUTPUT", ROOT / "test-output"))
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+@contextmanager
+def live_server(kb) -> Iterator[str]:
+    """The real app over ``kb`` in a uvicorn thread on a free loopback port; yields its URL."""
+    import uvicorn
+
+    from api.app import create_app
+    from kb.settings import Settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(kb=kb, settings=Settings()), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)

@@ -25,7 +25,7 @@ class StubKB:
     def __init__(self, hits: list[Hit], docs: list[dict]):
         self.hits, self.docs, self.calls = hits, docs, []
 
-    def search(self, query, k=10, mode="hybrid", filters=None, collapse=True, per_doc=None):
+    def search(self, query, k=10, mode="hybrid", filters=None, collapse=True, per_doc=None, as_of=None):
         self.calls.append({"query": query, "k": k, "mode": mode, "collapse": collapse, "per_doc": per_doc})
         return self.hits
 

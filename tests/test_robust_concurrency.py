@@ -19,7 +19,7 @@ KEY = "robust-write-key"
 WRITE = {"Authorization": f"Bearer {KEY}"}
 CHANGING = "变更中的办法.md"  # uploaded in turn as two different versions
 HIT_KEYS = {"doc_id", "path", "title", "doc_type", "region", "date", "section", "text", "start", "end", "page",
-            "score", "citation", "highlights", "also_in"}
+            "score", "citation", "highlights", "also_in", "status", "level", "effective", "versions"}
 QUERIES = [("人民调解委员会 调解纠纷", "hybrid"), ("代表视察", "lexical"), ("司法工作监督", "dense"),
            ("法治政府建设", "hybrid"), ('"人民代表大会"', "hybrid"), ("营商环境", "lexical"),
            ("宪法修正案 社会主义市场经济", "dense"), ("集体资产 处置 公开", "hybrid"),

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -35,27 +32,9 @@ def shots() -> Path:
 
 @pytest.fixture(scope="module")
 def server(fake_kb):
-    import uvicorn
-
-    from api.app import create_app
-    from kb.settings import Settings
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(kb=fake_kb, settings=Settings()), host="127.0.0.1", port=port,
-                            log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    from conftest import live_server
+    with live_server(fake_kb) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +184,54 @@ def test_narrow_screen(browser, server, shots):
     assert pg.evaluate("document.documentElement.scrollWidth") <= 390
     pg.screenshot(path=str(shots / "narrow-document.png"))
     ctx.close()
+
+
+@pytest.fixture(scope="module")
+def validity_server(tmp_path_factory):
+    from conftest import live_server
+
+    from kb.core import KnowledgeBase
+    data = ROOT / "tests/data/validity"
+    kb = KnowledgeBase(tmp_path_factory.mktemp("web-validity") / "idx", embedder="fake")
+    assert not kb.ingest([data / "laws"], root=data).failed
+    with live_server(kb) as url:
+        yield url
+
+
+def test_status_badges_history_and_as_of(browser, validity_server, shots):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(validity_server)
+    search(pg, "优化营商环境条例 市场主体")
+    card = pg.get_by_test_id("result").filter(has_text="上海市优化营商环境条例").first
+    expect(card.get_by_test_id("status-badge").first).to_have_text("现行有效")
+    expect(card.get_by_test_id("result-open")).to_contain_text("（2024年修正）")
+    card.get_by_test_id("versions").locator("summary").click()
+    expect(card.get_by_test_id("versions")).to_contain_text("已被修改")
+    pg.screenshot(path=str(shots / "validity-search.png"))
+
+    # every version, each with its badge; a superseded one links to the version in force
+    pg.get_by_test_id("filter-all-versions").check()
+    search(pg, "优化营商环境条例 市场主体")
+    expect(pg.get_by_test_id("in-force-link").first).to_contain_text("上海市优化营商环境条例")
+    pg.get_by_test_id("in-force-link").first.click()
+    expect(pg.get_by_test_id("doc-title")).to_have_text("上海市优化营商环境条例（2024年修正）")
+    history = pg.get_by_test_id("doc-history")
+    expect(history).to_contain_text("第三次修正")
+    assert history.locator("tr").count() == 5
+    expect(pg.get_by_test_id("doc-meta").get_by_test_id("status-badge")).to_have_text("现行有效")
+    pg.screenshot(path=str(shots / "validity-document.png"))
+    pg.get_by_test_id("doc-back").click()
+
+    # as of 2021 the 2020 text is the one in force
+    pg.get_by_test_id("filter-all-versions").uncheck()
+    pg.get_by_test_id("as-of").fill("2021-01-01")
+    search(pg, "优化营商环境条例 市场主体")
+    card = pg.get_by_test_id("result").filter(has_text="上海市优化营商环境条例").first
+    expect(card.get_by_test_id("result-open")).to_contain_text("（2020年）")
+    expect(card.get_by_test_id("status-badge").first).to_have_text("现行有效")
+    pg.screenshot(path=str(shots / "validity-as-of.png"))
+    ctx.close()
+    assert not errors, errors

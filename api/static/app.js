@@ -7,9 +7,14 @@ const BASKET_KEY = "fazhi-kb.basket";
 const READ_KEY = "fazhi-kb.key";
 const TYPE_LABELS = {
   law: "法律", regulation: "行政法规", local_regulation: "地方性法规", rule: "规章",
-  judicial_interpretation: "司法解释", case: "案例", work_report: "政府工作报告", report: "报告",
+  judicial_interpretation: "司法解释", normative: "规范性文件", notice: "通知", case: "案例", work_report: "政府工作报告", report: "报告",
   plan: "规划方案", speech: "讲话报告", news: "新闻", other: "其他",
 };
+const STATUS_LABELS = {
+  current: "现行有效", superseded: "已被修改", repealed: "已废止", expired: "已失效",
+  not_yet_effective: "尚未生效", unknown: "效力未核实",
+};
+const EVENT_ORDER = ["通过", "批准", "公布", "修正", "修订", "施行"];
 const $ = (id) => document.getElementById(id);
 
 // ---------- small DOM helpers ----------
@@ -72,7 +77,40 @@ function filterParams(prefix) {
   const yf = $(prefix + "year-from"), yt = $(prefix + "year-to");
   if (yf && yf.value) p.set("year_from", yf.value);
   if (yt && yt.value) p.set("year_to", yt.value);
+  if ($("as-of").value) p.set("as_of", $("as-of").value);
   return p;
+}
+
+// ---------- validity ----------
+function statusBadge(item) {
+  // 现行有效 / 已被修改 → the version in force / 已废止 / 尚未生效 …; none for speeches, news, plans
+  if (!item.level || item.level === "none") return null;
+  const badge = el("span", { class: "status-badge status-" + item.status, "data-testid": "status-badge",
+    title: "效力状态" + ($("as-of").value ? "（截至 " + $("as-of").value + "）" : "") }, STATUS_LABELS[item.status] || item.status);
+  const inForce = (item.versions || []).find((v) => v.status === "current");
+  if (item.status === "superseded" && inForce) {
+    const link = el("a", { href: "#", class: "in-force", "data-testid": "in-force-link" }, "现行版本：" + inForce.title);
+    link.addEventListener("click", (ev) => { ev.preventDefault(); openDocument({ doc_id: inForce.doc_id }); });
+    return el("span", { class: "status-wrap" }, badge, " → ", link);
+  }
+  return badge;
+}
+
+function versionsList(item) {
+  if (!item.versions || !item.versions.length) return null;
+  return el("details", { class: "versions", "data-testid": "versions" },
+    el("summary", {}, "其他版本 " + item.versions.length + " 个"),
+    el("ul", {}, item.versions.map((v) => el("li", {},
+      el("a", { href: "#", onclick: (ev) => { ev.preventDefault(); openDocument({ doc_id: v.doc_id }); } }, v.title),
+      " ", el("span", { class: "status-badge status-" + v.status }, STATUS_LABELS[v.status] || v.status)))));
+}
+
+function historyTable(doc) {
+  if (!doc.history || !doc.history.length) return null;
+  return el("table", { class: "history", "data-testid": "doc-history" },
+    el("caption", {}, "制定与修改沿革"),
+    el("tbody", {}, doc.history.map((h) => el("tr", {}, el("td", {}, h.date), el("td", {}, h.event),
+      el("td", {}, h.text)))));
 }
 
 // ---------- views ----------
@@ -118,8 +156,13 @@ function hitCard(h, opts = {}) {
   const title = el("a", { href: "#", class: "result-title", "data-testid": "result-open", title: "打开原文并定位" },
     (opts.number ? "[" + opts.number + "] " : "") + h.citation);
   title.addEventListener("click", (ev) => { ev.preventDefault(); openDocument(h); });
-  li.append(title, metaLine(h), el("p", { class: "passage", "data-testid": "hit-text" }, highlighted(h.text, h.highlights)));
+  const badge = statusBadge(h);
+  li.append(title);
+  if (badge) li.append(" ", badge);
+  li.append(metaLine(h), el("p", { class: "passage", "data-testid": "hit-text" }, highlighted(h.text, h.highlights)));
   const foot = el("div", { class: "card-foot" });
+  const versions = versionsList(h);
+  if (versions) foot.append(versions);
   if (h.also_in && h.also_in.length) {
     const more = el("details", { class: "also-in", "data-testid": "also-in" },
       el("summary", {}, "另见 " + h.also_in.length + " 篇文件"),
@@ -141,6 +184,7 @@ async function runSearch(ev) {
   p.set("q", q);
   p.set("mode", $("mode").value);
   p.set("k", "20");
+  if ($("f-all-versions").checked) p.set("all_versions", "true");
   const status = $("search-status"), list = $("results");
   status.textContent = "检索中…";
   list.replaceChildren();
@@ -165,9 +209,14 @@ async function openDocument(h) {
   }
   currentDoc = doc;
   currentHit = h.start !== undefined ? h : null;
-  $("doc-title").textContent = doc.title || doc.path;
-  $("doc-meta").textContent = [doc.doc_number, doc.issuer, doc.date, doc.region, typeLabel(doc.doc_type), doc.path]
-    .filter(Boolean).join(" · ");
+  $("doc-title").textContent = (doc.title || doc.path) + (doc.version || "");
+  const facts = [doc.doc_number, doc.organ || doc.issuer, doc.date, doc.region, typeLabel(doc.doc_type),
+    doc.promulgated ? "公布 " + doc.promulgated : "", doc.effective ? "施行 " + doc.effective : "",
+    doc.expires ? "有效期至 " + doc.expires : "", doc.path];
+  $("doc-meta").replaceChildren(facts.filter(Boolean).join(" · "));
+  const badge = statusBadge(doc);
+  if (badge) $("doc-meta").prepend(badge, " ");
+  $("doc-validity").replaceChildren(...[historyTable(doc), versionsList(doc)].filter(Boolean));
   renderDocText(doc, currentHit);
   renderOutline(doc, currentHit);
   $("doc-add-hit").hidden = !currentHit;
@@ -253,7 +302,9 @@ async function runAsk(ev) {
   box.hidden = true;
   list.replaceChildren();
   try {
-    const out = await (await postJSON("/api/ask", { question, k: 5 })).json();
+    const body = { question, k: 5 };
+    if ($("as-of").value) body.as_of = $("as-of").value;
+    const out = await (await postJSON("/api/ask", body)).json();
     status.textContent = out.note || "";
     box.replaceChildren();
     box.classList.toggle("not-found", !out.found);
