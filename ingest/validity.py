@@ -63,8 +63,14 @@ def extract(raw: str, text: str, meta: dict[str, str]) -> dict:
     history.sort(key=lambda h: (h["date"], EVENTS.index(h["event"])))
     made = [h["date"] for h in history if h["event"] in VERSION_EVENTS]
     published = [h["date"] for h in history if h["event"] == "公布"]
-    promulgated = min(published) if published else (min(made) if made else meta.get("date", "") if
-                                                     len(meta.get("date", "")) == 10 else "")
+    stated = meta.get("date", "") if len(meta.get("date", "")) == 10 else ""
+    if published:
+        promulgated = min(published)
+    elif stated and made and min(made) <= stated <= (body_date or "9999") and \
+            not any(h["event"] in ("修正", "修订") for h in history):
+        promulgated = stated  # 通过 on the 12th, 公布 on the 27th (the file's own date) for an unamended text
+    else:
+        promulgated = min(made) if made else stated
     version_date = max(made) if made else promulgated
     stated = [h["date"] for h in history if h["event"] == "施行" and h["date"] >= version_date]
     if stated:
