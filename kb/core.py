@@ -5,24 +5,23 @@ from __future__ import annotations
 import fcntl
 import functools
 import hashlib
-import json
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
-from kb import indexer
+from kb import catalog, indexer
 from kb.batching import QueryBatcher
 from kb.embed import Embedder, get_embedder
 from kb.errors import InvalidInput, NotFound
 from kb.faults import checkpoint
 from kb.manifest import Manifest
 from kb.records import Hit, IngestSummary, SearchFilters
-from kb.search import SearchConfig, filter_sql
+from kb.search import SearchConfig
 from kb.search import search as run_search
 from kb.settings import Settings
 from kb.store import Store, doc_id_for, text_hash
-from kb.validity import STATUSES, Facts, ValidityView, check_date, today
+from kb.validity import Facts, ValidityView, check_date, today
 
 # A corpus folder's own description files are not documents.
 NOT_DOCUMENTS = frozenset({"README.md", "MANIFEST.tsv", "SOURCES.tsv"})
@@ -245,29 +244,7 @@ class KnowledgeBase:
 
     def versions(self, title_or_id: str, as_of: str | None = None) -> dict:
         """A text's version group: each version's status, dates and history, newest first."""
-        view = self.validity(as_of)
-        doc_id = self.store.find_doc_id(title_or_id)
-        if doc_id is None:
-            from ingest.validity import version_key
-            key = version_key(title_or_id)
-            doc_id = next((f.doc_id for f in view.facts.values() if f.version_key == key), None)
-        if doc_id is None or doc_id not in view.facts:
-            raise NotFound(f"no legal text '{title_or_id}' in this index (give a title, doc_id or path; "
-                           "see `kb docs`)")
-        group = view.status(doc_id).group or [doc_id]
-        return {"as_of": view.as_of, "version_key": view.facts[doc_id].version_key,
-                "versions": [self._validity_fields(d, view) | {"doc_id": d, "path": view.facts[d].path,
-                                                               "title": view.facts[d].title}
-                             for d in group]}
-
-    def _validity_fields(self, doc_id: str, view: ValidityView) -> dict:
-        f = view.facts.get(doc_id)
-        st = view.status(doc_id)
-        out = {"version": view.label(doc_id), **st.to_dict(), "versions": view.versions(doc_id)}
-        if f is not None:
-            out |= {"level": f.level, "promulgated": f.promulgated or None, "effective": f.effective or None,
-                    "expires": f.expires or None, "history": f.history, "version_key": f.version_key}
-        return out
+        return catalog.versions(self, title_or_id, as_of)
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019 — one KnowledgeBase per index, kept for the process
     def _query_vector(self, text: str):
@@ -293,79 +270,23 @@ class KnowledgeBase:
     def documents(self, filters: SearchFilters | None = None, offset: int = 0, limit: int = 50,
                   status: str | None = None, as_of: str | None = None) -> tuple[int, list]:
         """(total, rows) of the documents matching ``filters`` and, if given, having ``status`` on
-        ``as_of`` (default today)."""
-        if not (0 <= offset < 2**63 and 0 < limit < 2**63):
-            raise InvalidInput(f"offset must be 0 or more and limit 1 or more (got offset {offset}, limit {limit})")
-        if status is not None and status not in STATUSES:
-            raise InvalidInput(f"status '{status}' is not one of: {', '.join(STATUSES)}")
-        view = self.validity(as_of)
-        where, args = filter_sql(filters)
-        where.insert(0, "1=1")
-        if status is not None:
-            ids = [d for d in view.facts if view.status(d).status == status]
-            if status == "unknown":  # texts with no validity facts (speeches, news) are unknown too
-                where.append(f"(level = 'none' OR doc_id IN ({','.join('?' * len(ids))}))")
-            else:
-                where.append(f"doc_id IN ({','.join('?' * len(ids))})")
-            args += ids
-        cond = " AND ".join(where)
-        con = self.store.con
-        total = con.execute(f"SELECT COUNT(*) FROM documents WHERE {cond}", args).fetchone()[0]
-        rows = con.execute(
-            "SELECT doc_id, path, title, doc_type, region, date, issuer, doc_number, level, organ, promulgated,"
-            " effective, length(text) AS chars,"
-            " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = documents.doc_id) AS chunks"
-            f" FROM documents WHERE {cond} ORDER BY path LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
-        out = []
-        for r in rows:
-            st = view.status(r["doc_id"])
-            out.append({**dict(r), "promulgated": r["promulgated"] or None, "effective": r["effective"] or None,
-                        **st.to_dict(), "version": view.label(r["doc_id"])})
-        return total, out
+        ``as_of`` (default today): ``kb docs --json`` rows."""
+        return catalog.documents(self, filters, offset, limit, status, as_of)
 
     def document(self, id_or_path: str) -> dict:
-        with self.store.reading():  # row, sections and chunks of one version
-            return self._document(id_or_path)
-
-    def _document(self, id_or_path: str) -> dict:
-        doc_id = self.store.find_doc_id(id_or_path)
-        row = self.store.document_row(doc_id) if doc_id else None
-        if row is None:
-            raise NotFound(f"no document '{id_or_path}' in this index (see `kb docs`)")
-        out = {k: row[k] for k in ("doc_id", "path", "title", "doc_type", "region", "date", "issuer",
-                                   "doc_number", "level", "organ", "text")}
-        out |= {"promulgated": None, "effective": None, "expires": None, "history": [], "version_key": "",
-                **self._validity_fields(doc_id, self.validity())}
-        out["sections"] = [{"path": json.loads(s["path"]), "start": s["pos_start"], "end": s["pos_end"]}
-                           for s in self.store.sections_of(doc_id)]
-        out["chunks"] = [{"chunk_id": c["chunk_id"], "section": json.loads(c["section"]), "start": c["pos_start"],
-                          "end": c["pos_end"], "page": c["page"]} for c in self.store.chunks_of(doc_id)]
-        return out
+        """Metadata, validity, text, sections and chunks of one document: ``kb doc --json``."""
+        return catalog.document(self, id_or_path)
 
     def passage(self, doc_id: str, start: int, end: int) -> dict:
         """An exact span of a document with its citation (for the quote basket)."""
-        from kb.cite import citation
-        doc = self.document(doc_id)
-        if not (0 <= start < end <= len(doc["text"])):
-            raise InvalidInput(f"span [{start}, {end}) is outside document {doc_id} (0..{len(doc['text'])})")
-        section: list[str] = []
-        for s in doc["sections"]:
-            if s["start"] <= start < s["end"] and len(s["path"]) >= len(section):
-                section = s["path"]
-        page = next((c["page"] for c in doc["chunks"] if c["start"] <= start < c["end"]), None)
-        return {"doc_id": doc["doc_id"], "path": doc["path"], "title": doc["title"], "date": doc["date"],
-                "doc_type": doc["doc_type"], "region": doc["region"], "section": section, "start": start,
-                "end": end, "page": page, "text": doc["text"][start:end],
-                "citation": citation(doc["title"], doc["doc_type"], doc["date"], section)}
+        return catalog.passage(self, doc_id, start, end)
 
     def stats(self) -> dict:
-        con = self.store.con
         docs, chunks = self.store.counts()
         return {
             "documents": docs, "chunks": chunks, "embedder": self.manifest.embedder, "dim": self.manifest.dim,
             "index_kind": self.manifest.vector_index, "generation": self.store.generation(),
-            "by_type": dict(con.execute("SELECT doc_type, COUNT(*) FROM documents GROUP BY doc_type").fetchall()),
-            "by_region": dict(con.execute("SELECT region, COUNT(*) FROM documents GROUP BY region").fetchall()),
+            "by_type": self.store.count_by("doc_type"), "by_region": self.store.count_by("region"),
         }
 
     def check(self, repair: bool = True) -> dict:

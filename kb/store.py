@@ -232,6 +232,23 @@ class Store:
             out.update({r["doc_id"]: r for r in self.con.execute(q, part)})
         return out
 
+    def list_documents(self, where: list[str], args: list, offset: int, limit: int) -> tuple[int, list[dict]]:
+        """(total, rows) of the documents matching ``where`` (clauses over the documents table), by path."""
+        cond = " AND ".join(["1=1", *where])
+        total = self.con.execute(f"SELECT COUNT(*) FROM documents WHERE {cond}", args).fetchone()[0]
+        rows = self.con.execute(
+            "SELECT doc_id, path, title, doc_type, region, date, issuer, doc_number, level, organ, promulgated,"
+            " effective, length(text) AS chars,"
+            " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = documents.doc_id) AS chunks"
+            f" FROM documents WHERE {cond} ORDER BY path LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+        return total, [dict(r) for r in rows]
+
+    def count_by(self, column: str) -> dict[str, int]:
+        """Documents per value of ``column`` (doc_type, region, level)."""
+        if column not in ("doc_type", "region", "level"):
+            raise ValueError(f"cannot count documents by {column!r}")
+        return dict(self.con.execute(f"SELECT {column}, COUNT(*) FROM documents GROUP BY {column}").fetchall())
+
     def validity_facts(self) -> list[dict]:
         """The validity facts of every legal or normative text (level other than none)."""
         rows = self.con.execute(f"SELECT {', '.join(VALIDITY_FIELDS)} FROM documents WHERE level != 'none'")

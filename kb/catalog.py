@@ -1,0 +1,98 @@
+"""The catalogue of stored documents: listing with filters and status, one document's detail, a
+text's versions, and exact passages for quoting. Read-only views over the store and the validity
+statuses; KnowledgeBase delegates to these."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from kb.cite import citation
+from kb.errors import InvalidInput, NotFound
+from kb.records import SearchFilters
+from kb.search import filter_sql
+from kb.validity import STATUSES, ValidityView
+
+if TYPE_CHECKING:
+    from kb.core import KnowledgeBase
+
+
+def documents(kb: KnowledgeBase, filters: SearchFilters | None, offset: int, limit: int,
+              status: str | None, as_of: str | None) -> tuple[int, list[dict]]:
+    if not (0 <= offset < 2**63 and 0 < limit < 2**63):
+        raise InvalidInput(f"offset must be 0 or more and limit 1 or more (got offset {offset}, limit {limit})")
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"status '{status}' is not one of: {', '.join(STATUSES)}")
+    view = kb.validity(as_of)
+    where, args = filter_sql(filters)
+    if status is not None:
+        ids = [d for d in view.facts if view.status(d).status == status]
+        marks = ",".join("?" * len(ids))
+        # texts with no validity facts (speeches, news) are unknown too
+        where.append(f"(level = 'none' OR doc_id IN ({marks}))" if status == "unknown" else f"doc_id IN ({marks})")
+        args += ids
+    total, rows = kb.store.list_documents(where, args, offset, limit)
+    return total, [{**r, "promulgated": r["promulgated"] or None, "effective": r["effective"] or None,
+                    **view.status(r["doc_id"]).to_dict(), "version": view.label(r["doc_id"])} for r in rows]
+
+
+def document(kb: KnowledgeBase, id_or_path: str) -> dict:
+    view = kb.validity()
+    with kb.store.reading():  # row, sections and chunks of one version
+        doc_id = kb.store.find_doc_id(id_or_path)
+        row = kb.store.document_row(doc_id) if doc_id else None
+        if row is None:
+            raise NotFound(f"no document '{id_or_path}' in this index (see `kb docs`)")
+        out = {k: row[k] for k in ("doc_id", "path", "title", "doc_type", "region", "date", "issuer",
+                                   "doc_number", "level", "organ", "text")}
+        out |= {"promulgated": None, "effective": None, "expires": None, "history": [], "version_key": "",
+                **validity_fields(view, doc_id)}
+        out["sections"] = [{"path": json.loads(s["path"]), "start": s["pos_start"], "end": s["pos_end"]}
+                           for s in kb.store.sections_of(doc_id)]
+        out["chunks"] = [{"chunk_id": c["chunk_id"], "section": json.loads(c["section"]), "start": c["pos_start"],
+                          "end": c["pos_end"], "page": c["page"]} for c in kb.store.chunks_of(doc_id)]
+    return out
+
+
+def validity_fields(view: ValidityView, doc_id: str) -> dict:
+    """Status, version label, other versions and (for legal texts) the validity facts of one document."""
+    f = view.facts.get(doc_id)
+    out = {"version": view.label(doc_id), **view.status(doc_id).to_dict(), "versions": view.versions(doc_id)}
+    if f is not None:
+        out |= {"level": f.level, "promulgated": f.promulgated or None, "effective": f.effective or None,
+                "expires": f.expires or None, "history": f.history, "version_key": f.version_key}
+    return out
+
+
+def versions(kb: KnowledgeBase, title_or_id: str, as_of: str | None) -> dict:
+    """Every version of a text (by doc_id, path or title with or without 中华人民共和国), newest first."""
+    from ingest.validity import version_key
+    view = kb.validity(as_of)
+    doc_id = kb.store.find_doc_id(title_or_id)
+    if doc_id is None:
+        key = version_key(title_or_id)
+        doc_id = next((f.doc_id for f in view.facts.values() if f.version_key == key), None)
+    if doc_id is None or doc_id not in view.facts:
+        raise NotFound(f"no legal text '{title_or_id}' in this index (give a title, doc_id or path; see `kb docs`)")
+    group = view.status(doc_id).group or [doc_id]
+    return {"as_of": view.as_of, "version_key": view.facts[doc_id].version_key,
+            "versions": [{"doc_id": d, "path": view.facts[d].path, "title": view.facts[d].title,
+                          **validity_fields(view, d)} for d in group]}
+
+
+def passage(kb: KnowledgeBase, doc_id: str, start: int, end: int) -> dict:
+    """An exact span of a document with its citation, narrowed to the deepest section it starts in."""
+    doc = document(kb, doc_id)
+    if not (0 <= start < end <= len(doc["text"])):
+        raise InvalidInput(f"span [{start}, {end}) is outside document {doc_id} (0..{len(doc['text'])})")
+    section: list[str] = []
+    for s in doc["sections"]:
+        if s["start"] <= start < s["end"] and len(s["path"]) >= len(section):
+            section = s["path"]
+    page = next((c["page"] for c in doc["chunks"] if c["start"] <= start < c["end"]), None)
+    return {"doc_id": doc["doc_id"], "path": doc["path"], "title": doc["title"], "date": doc["date"],
+            "doc_type": doc["doc_type"], "region": doc["region"], "section": section, "start": start,
+            "end": end, "page": page, "text": doc["text"][start:end],
+            "citation": citation(doc["title"], doc["doc_type"], doc["date"], section, doc["version"]),
+            "issuer": doc["organ"] or doc["issuer"], "doc_number": doc["doc_number"],
+            "version": doc["version"], "status": doc["status"]}
