@@ -38,17 +38,25 @@ class SearchConfig:
     window: int = 800  # widen each hit with neighbouring chunks up to this many characters (0: off)
     # a repealed or expired text ranks below an equally good text in force (its score × this)
     out_of_force: float = 0.85
+    # a request for speech material (素材, 提法 …) ranks legal texts below other documents (score × this);
+    # dev material nDCG@10 0.633 → 0.669 (0.8: same, 0.7: 0.671), other tasks unchanged
+    material_legal: float = 0.85
 
 
-@lru_cache(maxsize=1)
-def compare_cues() -> tuple[str, ...]:
-    text = resources.files("kb").joinpath("data/compare_cues.txt").read_text(encoding="utf-8")
+@lru_cache(maxsize=4)
+def cues(name: str) -> tuple[str, ...]:
+    text = resources.files("kb").joinpath(f"data/{name}").read_text(encoding="utf-8")
     return tuple(w for line in text.splitlines() if (w := line.split("#")[0].strip()))
 
 
 def is_comparison(query: str) -> bool:
     """Queries like 各地…规定 / …对比 ask for many regions' versions, not one document's."""
-    return any(cue in query for cue in compare_cues())
+    return any(cue in query for cue in cues("compare_cues.txt"))
+
+
+def wants_material(query: str) -> bool:
+    """Queries like 柔性执法 讲话素材 / …怎么表述 ask for quotable lines, not statute text."""
+    return any(cue in query for cue in cues("material_cues.txt"))
 
 
 def filter_sql(filters: SearchFilters | None, alias: str = "") -> tuple[list[str], list]:
@@ -137,6 +145,8 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
     fused = runs[0] if len(runs) == 1 else get_fusion(cfg.fusion)(runs, weights)
     if validity is not None:
         fused = _by_validity(fused, validity, all_versions, cfg.out_of_force)
+    if cfg.material_legal != 1.0 and wants_material(query):
+        fused = _legal_below(store, fused, cfg.material_legal, max(4 * k, 40) * 3)
     with store.reading():  # every row of every hit from one committed state
         return _to_hits(store, fused, terms + expansion_terms, pq.phrases, k, collapse, per_doc,
                         window=0 if pq.phrases else cfg.window, validity=validity)
@@ -153,6 +163,15 @@ def _by_validity(fused: list[tuple[int, float]], view: ValidityView, all_version
     out = [(c, s * factor if c in penalised else s) for c, s in fused if c not in hidden]
     out.sort(key=lambda cs: -cs[1])
     return out
+
+
+def _legal_below(store: Store, fused: list[tuple[int, float]], factor: float,
+                 top: int) -> list[tuple[int, float]]:
+    """Scale the scores of legal texts' chunks among the first ``top`` candidates by ``factor``."""
+    head, tail = fused[:top], fused[top:]
+    legal = store.legal_chunks([c for c, _ in head])
+    head = sorted(((c, s * factor if c in legal else s) for c, s in head), key=lambda cs: -cs[1])
+    return head + tail
 
 
 def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], phrases: list[str], k: int,

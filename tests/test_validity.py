@@ -252,3 +252,25 @@ def test_api_versions_and_as_of(vkb):
     assert client.get("/api/versions", params={"q": "没有这部法"}).status_code == 404
     listed = client.get("/api/documents", params={"status": "superseded"}).json()
     assert listed["total"] == 3 and all(r["status"] == "superseded" for r in listed["items"])
+
+
+def test_material_requests_rank_legal_texts_lower(fake_kb):
+    from dataclasses import replace
+
+    from kb.search import wants_material
+    assert wants_material("柔性执法 讲话素材") and wants_material("法治政府建设的战略定位怎么表述")
+    assert not wants_material("重大行政决策需经哪些程序")
+    query = "重大行政决策 讲话素材"
+    saved = fake_kb.search_config
+    try:
+        fake_kb.search_config = replace(saved, material_legal=1.0)
+        plain = {h.chunk_id: h for h in fake_kb.search(query, k=20)}
+        fake_kb.search_config = replace(saved, material_legal=0.5)
+        lowered = fake_kb.search(query, k=20)
+    finally:
+        fake_kb.search_config = saved
+    both = [h for h in lowered if h.chunk_id in plain]
+    assert {h.level != "none" for h in both} == {True, False}  # legal texts and others among the hits
+    for h in both:
+        expected = plain[h.chunk_id].score * (0.5 if h.level != "none" else 1.0)
+        assert h.score == pytest.approx(expected, abs=1e-5)
