@@ -54,15 +54,9 @@ def check(kb: KnowledgeBase, repair: bool = True) -> dict:
     uncached = sum(1 for h in hashes if h not in cached)
     if uncached:
         problems.append(f"{uncached} chunks have no cached embedding")
-    bad = 0
-    for doc_id, text in store.con.execute("SELECT doc_id, text FROM documents"):
-        for c in store.con.execute("SELECT pos_start, pos_end, text FROM chunks WHERE doc_id = ?", (doc_id,)):
-            if text[c[0]:c[1]] != c[2]:
-                bad += 1
+    bad, orphans = store.chunk_text_problems()
     if bad:
         problems.append(f"{bad} chunks whose text differs from document text[start:end]")
-    orphans = store.con.execute(
-        "SELECT COUNT(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)").fetchone()[0]
     if orphans:
         problems.append(f"{orphans} chunks belong to no document")
     docs, chunks = store.counts()

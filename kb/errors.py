@@ -51,8 +51,3 @@ class IndexMismatch(KBError):
 
     status = 409
     code = "index_mismatch"
-
-
-class IndexCorrupt(KBError):
-    status = 500
-    code = "index_corrupt"

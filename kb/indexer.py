@@ -99,10 +99,8 @@ def _vectors_for(store: Store, embedder: Embedder, ids: np.ndarray, hashes: list
         cache = store.cached_vectors(embedder.name, part)
         missing = [int(c) for c, h in zip(part_ids, part, strict=True) if h not in cache]
         if missing:  # cache pruned or never filled (crash): rebuild those texts and embed them now
-            rows = store.con.execute(
-                "SELECT c.chunk_id, d.title, c.section, c.text FROM chunks c JOIN documents d USING (doc_id)"
-                f" WHERE c.chunk_id IN ({','.join('?' * len(missing))})", missing).fetchall()
-            embed_missing(store, embedder, [index_text(r[1], json.loads(r[2]), r[3]) for r in rows])
+            rows = store.chunk_index_parts(missing)
+            embed_missing(store, embedder, [index_text(title, json.loads(sec), text) for title, sec, text in rows])
             cache = store.cached_vectors(embedder.name, part)
         for j, h in enumerate(part):
             out[i + j] = cache[h]

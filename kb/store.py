@@ -59,8 +59,6 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
 VALIDITY_FIELDS = ("doc_id", "title", "path", "level", "version_key", "version_date", "promulgated", "effective",
                    "expires", "doc_number", "region", "history", "repeals")
 
-DOC_FIELDS = ("doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number")
-
 
 def doc_id_for(path: str) -> str:
     """Stable id from the document's identity (its relative path)."""
@@ -139,10 +137,6 @@ class Store:
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self.write() as con:
-            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def generation(self) -> int:
         return int(self.get_meta("generation", "0") or 0)
@@ -290,6 +284,46 @@ class Store:
                  f" WHERE chunk_id IN ({','.join('?' * len(part))})")
             out.update({r["chunk_id"]: r for r in self.con.execute(q, part)})
         return out
+
+    def chunk_places(self, chunk_ids: list[int]) -> list[sqlite3.Row]:
+        """Where these chunks sit (doc_id, ord, section, offsets, page), without their text."""
+        out: list[sqlite3.Row] = []
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i:i + 500]
+            out += self.con.execute("SELECT chunk_id, doc_id, ord, section, pos_start, pos_end, page FROM chunks"
+                                    f" WHERE chunk_id IN ({','.join('?' * len(part))})", part).fetchall()
+        return out
+
+    def chunks_around(self, doc_id: str, first: int, last: int) -> list[sqlite3.Row]:
+        """A document's chunks with ord in [first, last], in order, without their text."""
+        return self.con.execute(
+            "SELECT ord, section, pos_start, pos_end, page FROM chunks WHERE doc_id = ? AND ord BETWEEN ? AND ?"
+            " ORDER BY ord", (doc_id, first, last)).fetchall()
+
+    def text_span(self, doc_id: str, start: int, end: int) -> str:
+        """``documents.text[start:end]`` of one document, read without loading the whole text."""
+        return self.con.execute("SELECT substr(text, ?, ?) FROM documents WHERE doc_id = ?",
+                                (start + 1, end - start, doc_id)).fetchone()[0]
+
+    def chunk_index_parts(self, chunk_ids: list[int]) -> list[tuple[str, str, str]]:
+        """(document title, section JSON, chunk text) of these chunks: what their index text is made of."""
+        out: list[tuple[str, str, str]] = []
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i:i + 500]
+            out += [tuple(r) for r in self.con.execute(
+                "SELECT d.title, c.section, c.text FROM chunks c JOIN documents d USING (doc_id)"
+                f" WHERE c.chunk_id IN ({','.join('?' * len(part))})", part)]
+        return out
+
+    def chunk_text_problems(self) -> tuple[int, int]:
+        """(chunks whose text differs from their document's text[start:end], chunks of no document)."""
+        bad = 0
+        for doc_id, text in self.con.execute("SELECT doc_id, text FROM documents").fetchall():
+            for s, e, t in self.con.execute("SELECT pos_start, pos_end, text FROM chunks WHERE doc_id = ?", (doc_id,)):
+                bad += text[s:e] != t
+        orphans = self.con.execute(
+            "SELECT COUNT(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)").fetchone()[0]
+        return bad, orphans
 
     def chunk_ids(self) -> np.ndarray:
         """Chunk ids ascending: what the derived indexes must cover."""

@@ -53,9 +53,7 @@ def neighbours(store: Store, rows: list[sqlite3.Row]) -> dict[int, list[sqlite3.
     ids = sorted({row["chunk_id"] + d for row in rows for d in range(-REACH, REACH + 1)})
     if not ids:
         return {}
-    found = {r["chunk_id"]: r for r in store.con.execute(
-        "SELECT chunk_id, doc_id, ord, section, pos_start, pos_end, page FROM chunks"
-        f" WHERE chunk_id IN ({','.join('?' * len(ids))})", ids)}
+    found = {r["chunk_id"]: r for r in store.chunk_places(ids)}
     out: dict[int, list[sqlite3.Row]] = {}
     for row in rows:
         cid, doc, o = row["chunk_id"], row["doc_id"], row["ord"]
@@ -74,9 +72,7 @@ def widen(store: Store, row: sqlite3.Row, budget: int, avoid: list[tuple[int, in
     start, end, page = row["pos_start"], row["pos_end"], row["page"]
     if budget > end - start:
         if near is None:
-            near = store.con.execute(
-                "SELECT ord, section, pos_start, pos_end, page FROM chunks WHERE doc_id = ? AND ord BETWEEN ? AND ?"
-                " ORDER BY ord", (row["doc_id"], row["ord"] - REACH, row["ord"] + REACH)).fetchall()
+            near = store.chunks_around(row["doc_id"], row["ord"] - REACH, row["ord"] + REACH)
         me = next((i for i, n in enumerate(near) if n["ord"] == row["ord"]), None)
         if me is None:  # the document changed under us: show the chunk as it is
             return Window(start, end, page, row["text"])
@@ -99,7 +95,6 @@ def widen(store: Store, row: sqlite3.Row, budget: int, avoid: list[tuple[int, in
         first, last = list(section_path(near[lo]["section"])), list(section_path(near[hi]["section"]))
     else:
         first = last = None
-    text = row["text"] if (start, end) == (row["pos_start"], row["pos_end"]) else store.con.execute(
-        "SELECT substr(text, ?, ?) FROM documents WHERE doc_id = ?", (start + 1, end - start, row["doc_id"])
-    ).fetchone()[0]
+    text = row["text"] if (start, end) == (row["pos_start"], row["pos_end"]) else \
+        store.text_span(row["doc_id"], start, end)
     return Window(start, end, page, text, first, last)
