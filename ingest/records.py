@@ -42,7 +42,7 @@ class Document:
     issuer: str = ""
     doc_number: str = ""  # 文号
     source_format: str = "txt"  # txt | md | html | pdf | docx
-    content_hash: str = ""  # sha256 of the raw file bytes
+    content_hash: str = ""  # sha256 of the raw file bytes (pipeline.content_hash)
     sections: list[Section] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
     # PDF only: (start, end, page) spans of the canonical text, 1-based pages

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import functools
-import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterable
@@ -135,11 +134,13 @@ class KnowledgeBase:
         """None when the file's bytes hash to what the store holds: re-ingesting an unchanged
         folder then costs a read and a hash per file, not a parse."""
         from ingest import parse_file
+        from ingest.load import format_for
+        from ingest.pipeline import content_hash
         stored = self.store.content_hash(rel)
         if stored is not None:
             try:
                 if path.stat().st_size <= self.settings.max_file_bytes and \
-                        hashlib.sha256(path.read_bytes()).hexdigest() == stored:
+                        content_hash(path.read_bytes(), format_for(path.name, rel)) == stored:
                     return None
             except OSError:
                 pass  # parse_file reports it with a clear reason
