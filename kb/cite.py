@@ -41,3 +41,25 @@ def citation(title: str, doc_type: str, date: str, section: list[str]) -> str:
     if section:
         out += " " + " › ".join(_short(s) for s in section)
     return out
+
+
+def span_citation(title: str, doc_type: str, date: str, first: list[str], last: list[str]) -> str:
+    """A span from section ``first`` to section ``last``: a legal text's article range (《条例》第四条至
+    第九条); otherwise the sections both lie in, as ``citation`` gives it."""
+    if first == last:
+        return citation(title, doc_type, date, first)
+    if doc_type in LEGAL_TYPES:
+        head, tail, prefix = (citation(title, doc_type, date, first), citation(title, doc_type, date, last),
+                              _title(title))
+        if head != prefix and tail != prefix and tail.startswith(prefix):
+            return head + "至" + tail[len(prefix):]
+    return citation(title, doc_type, date, common_path(first, last))
+
+
+def common_path(a: list[str], b: list[str]) -> list[str]:
+    out = []
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        out.append(x)
+    return out

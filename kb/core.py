@@ -216,9 +216,10 @@ class KnowledgeBase:
 
     # -- reads --------------------------------------------------------------------
     def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: SearchFilters | None = None,
-               collapse: bool = True, per_doc: int | None = None) -> list[Hit]:
+               collapse: bool = True, per_doc: int | None = None, window: int | None = None) -> list[Hit]:
         return run_search(self.store, self.snapshot(), self._query_vector, query, k=k, mode=mode,
-                          filters=filters, collapse=collapse, per_doc=per_doc, config=self.search_config)
+                          filters=filters, collapse=collapse, per_doc=per_doc, config=self.search_config,
+                          window=window)
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019 — one KnowledgeBase per index, kept for the process
     def _query_vector(self, text: str):
@@ -234,6 +235,12 @@ class KnowledgeBase:
     def compare(self, query: str, by: str = "region", filters: SearchFilters | None = None) -> dict:
         from kb.compare import compare
         return compare(self, query, by=by, filters=filters)
+
+    def matrix(self, query: str, aspects: list[str] | str | None = None, places: list[str] | str | None = None,
+               by: str = "region", filters: SearchFilters | None = None) -> dict:
+        """The comparison matrix: aspects × places, each cell its best passage or None (kb/matrix.py)."""
+        from kb.matrix import matrix
+        return matrix(self, query, aspects=aspects, places=places, by=by, filters=filters)
 
     def documents(self, filters: SearchFilters | None = None, offset: int = 0, limit: int = 50) -> tuple[int, list]:
         if not (0 <= offset < 2**63 and 0 < limit < 2**63):
@@ -267,20 +274,10 @@ class KnowledgeBase:
         return out
 
     def passage(self, doc_id: str, start: int, end: int) -> dict:
-        """An exact span of a document with its citation (for the quote basket)."""
-        from kb.cite import citation
-        doc = self.document(doc_id)
-        if not (0 <= start < end <= len(doc["text"])):
-            raise InvalidInput(f"span [{start}, {end}) is outside document {doc_id} (0..{len(doc['text'])})")
-        section: list[str] = []
-        for s in doc["sections"]:
-            if s["start"] <= start < s["end"] and len(s["path"]) >= len(section):
-                section = s["path"]
-        page = next((c["page"] for c in doc["chunks"] if c["start"] <= start < c["end"]), None)
-        return {"doc_id": doc["doc_id"], "path": doc["path"], "title": doc["title"], "date": doc["date"],
-                "doc_type": doc["doc_type"], "region": doc["region"], "section": section, "start": start,
-                "end": end, "page": page, "text": doc["text"][start:end],
-                "citation": citation(doc["title"], doc["doc_type"], doc["date"], section)}
+        """An exact span of a document with its citation narrowed to the article or section it falls
+        in (an article range when it spans several), for the quote basket and exports."""
+        from kb.passage import passage
+        return passage(self.document(doc_id), start, end)
 
     def stats(self) -> dict:
         con = self.store.con

@@ -89,7 +89,9 @@ def filter_ids(store: Store, filters: SearchFilters | None, phrases: list[str]) 
 
 def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray], query: str, *, k: int = 10,
            mode: str = "hybrid", filters: SearchFilters | None = None, collapse: bool = True,
-           per_doc: int | None = None, config: SearchConfig | None = None) -> list[Hit]:
+           per_doc: int | None = None, config: SearchConfig | None = None, window: int | None = None) -> list[Hit]:
+    """``window``: widen hits up to this many characters (default: the config's; 0 = the matched
+    chunk alone, as the comparison matrix quotes one provision a cell)."""
     cfg = config or SearchConfig()
     if mode not in MODES:
         raise InvalidInput(f"mode '{mode}' is not one of: {', '.join(MODES)}")
@@ -131,7 +133,7 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
     fused = runs[0] if len(runs) == 1 else get_fusion(cfg.fusion)(runs, weights)
     with store.reading():  # every row of every hit from one committed state
         return _to_hits(store, fused, terms + expansion_terms, pq.phrases, k, collapse, per_doc,
-                        window=0 if pq.phrases else cfg.window)
+                        window=0 if pq.phrases else cfg.window if window is None else window)
 
 
 def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], phrases: list[str], k: int,
