@@ -175,17 +175,18 @@ def squeezed(hit: Hit) -> Hit:
 
 
 def evidence(hit: Hit, aspect: str) -> int:
-    """How plainly a passage is about ``aspect``: named in its section headings (2 points: the
-    provision sits in the part of the text about it), named in its text (1), most of its terms in
-    its text (1); the best alternative counts."""
+    """How plainly a passage is about ``aspect``: named in its section headings, literally or by most
+    of its terms (2 points: the provision sits in the part of the text about it, 市场和要素环境 for
+    市场环境), named in its text (1), most of its terms in its text (1); the best alternative counts."""
     from kb.ask import term_overlap
 
     heads = " ".join(hit.section)
     best = 0
     for alt in alternatives(aspect):
         terms = facets(alt)
-        points = 2 * (alt in heads) + (alt in hit.text) + all(
-            t and term_overlap(t, hit.text) >= FACET_MIN for _, t in terms)
+        def has(text: str, terms=terms, alt=alt) -> bool:
+            return alt in text or all(t and term_overlap(t, text) >= FACET_MIN for _, t in terms)
+        points = 2 * has(heads) + (alt in hit.text) + has(hit.text)
         best = max(best, points)
     return best
 
