@@ -10,6 +10,7 @@ style gets explicit names in all four slots and no theme attributes.
 from __future__ import annotations
 
 import io
+import re
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -31,7 +32,14 @@ STYLES = {
     "表格文字": ("仿宋_GB2312", 12, TABLE_LINE),  # a table's cells: 小四, so several columns fit the page
     "出处": ("仿宋_GB2312", 14, Pt(24)),  # the numbered source list: 四号
 }
+# characters XML 1.0 cannot hold (control characters, lone surrogates): a stray one in a stored text or
+# a query must not make the whole file fail; they are invisible, so they are left out
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _THEME = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
+
+
+def xml_safe(text: str) -> str:
+    return _NOT_XML.sub("", text)
 
 
 def name_font(rpr_owner, name: str) -> None:
@@ -72,17 +80,17 @@ def new_document():
 
 
 def title(doc, text: str) -> None:
-    doc.add_paragraph(text, style="公文标题")
+    doc.add_paragraph(xml_safe(text), style="公文标题")
     doc.add_paragraph("")  # GB/T 9704: one empty line between the title and the body
 
 
 def heading(doc, text: str, level: int = 1) -> None:
-    doc.add_paragraph(text, style=f"Heading {level}")
+    doc.add_paragraph(xml_safe(text), style=f"Heading {level}")
 
 
 def body(doc, text: str, indent: bool = True):
     """A body paragraph; line breaks inside ``text`` stay line breaks (quotations are verbatim)."""
-    p = doc.add_paragraph(text, style="Normal")
+    p = doc.add_paragraph(xml_safe(text), style="Normal")
     if indent:
         p.paragraph_format.first_line_indent = INDENT
     return p
@@ -95,11 +103,16 @@ def table(doc, rows: int, cols: int):
     return t
 
 
+def cell_paragraph(cell, text: str):
+    """A further paragraph in a table cell, in 表格文字."""
+    return cell.add_paragraph(xml_safe(text), style="表格文字")
+
+
 def cell_text(cell, text: str, bold_font: str | None = None):
     """Put ``text`` in a table cell (its first paragraph), in 表格文字; ``bold_font`` e.g. 黑体 for headers."""
     p = cell.paragraphs[0]
     p.style = "表格文字"
-    run = p.add_run(text)
+    run = p.add_run(xml_safe(text))
     if bold_font:
         name_font(run._element, bold_font)
     return p
@@ -109,7 +122,7 @@ def sources(doc, entries: list[str], head: str = "出处") -> None:
     """The numbered source list at the end: 1. 《…》（文号），issuer，date，section，page。"""
     heading(doc, head, 1)
     for n, entry in enumerate(entries, 1):
-        doc.add_paragraph(f"{n}. {entry}", style="出处")
+        doc.add_paragraph(xml_safe(f"{n}. {entry}"), style="出处")
 
 
 def cn_numeral(n: int) -> str:

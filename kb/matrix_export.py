@@ -124,6 +124,6 @@ def _docx(m, grid, numbers, passages) -> bytes:
                 gongwen.cell_text(target, EMPTY)
                 continue
             gongwen.cell_text(target, h["text"].strip("\n"))
-            target.add_paragraph(f"——{h['citation']}［{numbers[(a, col)]}］{_note(cell)}", style="表格文字")
+            gongwen.cell_paragraph(target, f"——{h['citation']}［{numbers[(a, col)]}］{_note(cell)}")
     gongwen.sources(doc, [source_entry(p) for p in passages])
     return gongwen.to_bytes(doc)
