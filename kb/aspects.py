@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 MIN_ASPECTS = 2  # a text with fewer usable headings proposes nothing; the next one is tried
 TRIED = 5  # documents looked at
+_SPACED = re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff])")
 
 
 @lru_cache(maxsize=1)
@@ -45,8 +46,12 @@ def aspect_of(heading: str) -> str:
     _, numbers = _rules()
     for pattern in numbers:
         heading = pattern.sub("", heading, count=1)
-    # 总  则 → 总则: laws space out short headings
-    return re.sub(r"(?<=[\u4e00-\u9fff])[\s\u3000]+(?=[\u4e00-\u9fff])", "", heading).strip()
+    return squeeze(heading).strip()
+
+
+def squeeze(heading: str) -> str:
+    """总  则 → 总则: laws space out short headings; an aspect is written without the spaces."""
+    return _SPACED.sub("", heading)
 
 
 def headings_as_aspects(sections: list[dict]) -> list[str]:

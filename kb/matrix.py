@@ -11,7 +11,6 @@ cells of one column unless nothing else fits; the cell then says so.
 
 from __future__ import annotations
 
-import re
 import weakref
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -30,7 +29,6 @@ MAX_COLUMNS = 8
 CELL_K = 24  # passages looked at per cell, best first; each one provision (a chunk, not a wider window)
 PER_DOC = 8  # of them from one document: a column often holds a single law on the topic
 SAME = 0.5  # two passages of one document are the same when they overlap by more than this share
-_SPACED = re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff])")
 _SUPERSEDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # kb → (store generation, doc ids)
 
 
@@ -170,7 +168,9 @@ def alternatives(aspect: str) -> list[str]:
 def squeezed(hit: Hit) -> Hit:
     """The hit with its headings' spaces between Chinese characters removed (第四章 处  理 → 第四章 处理),
     so a heading names an aspect the way the aspect is written."""
-    section = [_SPACED.sub("", s) for s in hit.section]
+    from kb.aspects import squeeze
+
+    section = [squeeze(s) for s in hit.section]
     return hit if section == hit.section else replace(hit, section=section)
 
 
