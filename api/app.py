@@ -35,6 +35,8 @@ STATIC = Path(__file__).parent / "static"
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 UPLOAD_DIR = "uploads/"
 ERRORS = {code: {"model": s.ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422)}
+EXPORT_ERRORS = {**ERRORS, 409: {"model": s.ErrorBody, "description": "a quotation no longer matches the stored text"}}
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 bearer = HTTPBearer(auto_error=False, description="KB_API_KEY for writes; KB_READ_KEY (or the API key) for reads")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 DocId = Annotated[str, PathParam(description="document id, or its path (e.g. uploads/办法.txt)")]
@@ -63,6 +65,11 @@ def safe_upload_name(filename: str | None) -> str:
         suffix = Path(name).suffix[:10]
         name = name[: 200 - len(suffix)] + suffix
     return name
+
+
+def _attachment(content: bytes, media_type: str, name: str, ascii_name: str) -> Response:
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None) -> FastAPI:
@@ -122,6 +129,31 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
         """Each document's best passage on a topic, grouped side by side."""
         return kb.compare(params.q, by=params.by, filters=params.filters(), as_of=_iso(params.as_of))
 
+    @app.get("/api/compare/matrix", response_model=s.MatrixResponse, dependencies=read, responses=ERRORS,
+             tags=["read"])
+    def compare_matrix(params: Annotated[s.MatrixParams, Query()]) -> dict:
+        """Comparison matrix (对比表): aspects × places, each cell the best passage or null (未见相关规定)."""
+        return kb.matrix(params.q, aspects=params.aspects, places=params.places, by=params.by,
+                         filters=params.filters(), as_of=_iso(params.as_of))
+
+    @app.get("/api/compare/matrix/export", response_class=Response, response_model=None, dependencies=read,
+             tags=["read"], responses={**EXPORT_ERRORS, 200: {"description": "the matrix file, as an attachment",
+                                                             "content": {DOCX: {}, "text/markdown": {}, "text/csv": {}}}})
+    def compare_matrix_export(params: Annotated[s.MatrixExportParams, Query()]) -> Response:
+        """The comparison matrix as a Word table in the 公文 layout (with a numbered 出处 list), Markdown or CSV."""
+        from kb.matrix_export import export_matrix
+
+        m = kb.matrix(params.q, aspects=params.aspects, places=params.places, by=params.by,
+                      filters=params.filters(), as_of=_iso(params.as_of))
+        content, media_type, name = export_matrix(kb, m, params.format)
+        return _attachment(content, media_type, name, f"matrix.{params.format}")
+
+    @app.get("/api/passage", response_model=s.PassageOut, dependencies=read, responses=ERRORS, tags=["read"])
+    def passage(params: Annotated[s.PassageParams, Query()]) -> dict:
+        """An exact span of a document with its citation narrowed to the article or section it falls in
+        (for quoting a selected sentence)."""
+        return kb.passage(params.doc_id, params.start, params.end)
+
     @app.get("/api/documents", response_model=s.DocumentList, dependencies=read, responses=ERRORS,
              tags=["read"])
     def documents(params: Annotated[s.DocumentsParams, Query()]) -> dict:
@@ -169,18 +201,16 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
         return {"deleted": True, "doc_id": doc_id}
 
     @app.post("/api/export", response_class=Response, response_model=None, dependencies=read, tags=["read"],
-              responses={**ERRORS, 200: {"description": "the excerpt file, as an attachment", "content": {
-                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {},
-                  "text/markdown": {}}}})
+              responses={**EXPORT_ERRORS, 200: {"description": "the excerpt file, as an attachment", "content": {
+                  DOCX: {}, "text/markdown": {}}}})
     def export(body: s.ExportRequest) -> Response:
-        """The quote basket as a Word or Markdown file: each exact passage with its citation."""
-        from kb.export import export_passages
+        """The quote basket as a Word file in the 公文 layout or as Markdown: each passage verbatim (checked
+        against the stored text) with its citation, and a numbered 出处 list."""
+        from kb.export import export_passages, stored_quotes
 
-        passages = [kb.passage(it.doc_id, it.start, it.end) for it in body.items]
+        passages = stored_quotes(kb, [it.model_dump() for it in body.items])
         content, media_type, name = export_passages(passages, body.format)
-        ascii_name = f"excerpts.{body.format}"
-        disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-        return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
+        return _attachment(content, media_type, name, f"excerpts.{body.format}")
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

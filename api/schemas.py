@@ -106,6 +106,22 @@ class CompareParams(QueryParams):
     as_of: dt.date | None = Field(None, description=AS_OF)
 
 
+class MatrixParams(QueryParams):
+    q: str = Field(min_length=1, max_length=500, description="the topic, e.g. 重大行政决策 (1–500 characters)")
+    aspects: str | None = Field(None, max_length=1000, description=(
+        "rows, comma-separated (公众参与,专家论证,风险评估); empty: proposed from the section headings of the "
+        "best-matching normative text"))
+    places: str | None = Field(None, max_length=1000, description=(
+        "columns, comma-separated: places (北京,上海,广东,全国 — a place matches any region containing it), or "
+        "doc types / years with `by`; empty: the groups whose documents address the topic"))
+    by: GroupBy = Field("region", description="what the columns are: region, province, doc_type or year")
+    as_of: dt.date | None = Field(None, description="cells from the versions in force on this date (default today)")
+
+
+class MatrixExportParams(MatrixParams):
+    format: Literal["docx", "md", "csv"] = Field("docx", description="docx (公文 layout, a Word table), md or csv")
+
+
 class DocumentsParams(QueryParams):
     offset: int = Field(0, ge=0, le=2**63 - 1, description="rows to skip")
     limit: int = Field(50, ge=1, le=200, description="rows to return (at most 200)")
@@ -144,6 +160,24 @@ class CompareGroup(BaseModel):
 class CompareResponse(BaseModel):
     groups: list[CompareGroup] = Field(description="groups sorted by key, 全国 first")
     missing: list[str] = Field(description="keys of documents of the same doc_type(s) with no matching passage")
+
+
+class MatrixCell(BaseModel):
+    aspect: str = Field(description="the row")
+    column: str = Field(description="the column (place, doc type or year)")
+    hit: HitOut | None = Field(description="the best passage of the column on the aspect; null: 未见相关规定")
+    note: str | None = Field(description="set when the passage also fills another cell of the column (nothing "
+                                         "else fits)")
+
+
+class MatrixResponse(BaseModel):
+    query: str = Field(description="the topic")
+    by: GroupBy = Field(description="what the columns are")
+    aspects: list[str] = Field(description="rows, in order")
+    columns: list[str] = Field(description="columns, in order")
+    cells: list[MatrixCell] = Field(description="one per aspect and column, row by row")
+    proposed: bool = Field(description="true when the aspects were proposed, not given")
+    proposed_from: str | None = Field(description="title of the text whose headings the aspects came from")
 
 
 class DocumentRow(BaseModel):
@@ -280,12 +314,46 @@ class ExportItem(BaseModel):
     doc_id: str = Field(min_length=1, max_length=200, description="document id (or path)")
     start: int = Field(ge=0, description="start offset of the passage in the document text")
     end: int = Field(gt=0, description="end offset (exclusive); must be > start and ≤ text length")
+    text: str | None = Field(None, max_length=200_000, description=(
+        "the passage as it was added; when given it must still equal the stored text (409 quote_changed "
+        "otherwise), so a quotation is never silently replaced"))
 
     @model_validator(mode="after")
     def _ordered(self):
         if self.end <= self.start:
             raise ValueError(f"end ({self.end}) must be greater than start ({self.start})")
         return self
+
+
+class PassageParams(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
+
+    doc_id: str = Field(min_length=1, max_length=200, description="document id (or path)")
+    start: int = Field(ge=0, le=2**62, description="start offset in the document text")
+    end: int = Field(gt=0, le=2**62, description="end offset (exclusive), > start")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be greater than start ({self.start})")
+        return self
+
+
+class PassageOut(BaseModel):
+    doc_id: str = Field(description="stable document id")
+    path: str = Field(description="document path")
+    title: str = Field(description="document title")
+    date: str = Field(description="ISO date or ''")
+    doc_type: str = Field(description="document type")
+    region: str = Field(description="region")
+    issuer: str = Field(description="issuing body, '' unknown")
+    doc_number: str = Field(description="文号, '' unknown")
+    section: list[str] = Field(description="the section the span lies in (the sections both ends share)")
+    start: int = Field(description="start offset")
+    end: int = Field(description="end offset (exclusive)")
+    page: int | None = Field(description="1-based PDF page of the start, null for other formats")
+    text: str = Field(description="exactly document.text[start:end]")
+    citation: str = Field(description="citation narrowed to the article or section (an article range across several)")
 
 
 class ExportRequest(BaseModel):

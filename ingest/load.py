@@ -21,7 +21,7 @@ class Loaded:
     text: str
     fmt: str
     pages: list[tuple[int, int, int]] = field(default_factory=list)  # (start, end, page) of ``text``
-    headings: list[tuple[int, int]] = field(default_factory=list)  # (line offset, level): Word styles
+    headings: list[tuple[int, int]] = field(default_factory=list)  # (line offset, level): Word styles, Markdown '#'
     meta: dict[str, str] = field(default_factory=dict)  # title/date/issuer/doc_number stated by the file
 
 
@@ -38,8 +38,12 @@ def format_for(name: str, path: str) -> str:
 def load(data: bytes, fmt: str, path: str) -> Loaded:
     if not data:
         raise IngestError(path, "empty file")
-    if fmt in ("txt", "md"):
+    if fmt == "txt":
         return Loaded(text=normalise_newlines(decode_text(data, path)), fmt=fmt)
+    if fmt == "md":
+        from ingest.markdown import load_markdown
+
+        return load_markdown(normalise_newlines(decode_text(data, path)))
     if fmt == "html":
         from ingest.html import load_html
 

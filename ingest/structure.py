@@ -116,7 +116,8 @@ class _Candidate:
 
 
 def find_sections(text: str, explicit: list[tuple[int, int]] | None = None) -> list[Section]:
-    """Sections of ``text``; ``explicit`` = (line offset, level) of Word heading-styled lines."""
+    """Sections of ``text``; ``explicit`` = (line offset, level) of lines the format marks as headings
+    (Word heading styles; Markdown '#' lines, whose marks the loader removed)."""
     explicit_at = dict(explicit or [])
     lines: list[tuple[int, str]] = []
     pos = 0
@@ -132,7 +133,7 @@ def find_sections(text: str, explicit: list[tuple[int, int]] | None = None) -> l
         if not body:
             continue
         if start in explicit_at:
-            candidates.append(_Candidate(start, explicit_at[start], "docx", None, _cap(body)))
+            candidates.append(_Candidate(start, explicit_at[start], "explicit", None, _tidy(body)))
             continue
         md = _MD.match(body)
         if md:
@@ -150,7 +151,7 @@ def find_sections(text: str, explicit: list[tuple[int, int]] | None = None) -> l
     # A text with articles is a law: its 一、/（一） lines are enumerations inside articles. Elsewhere a
     # stray 第X条 line is body text, while 第X章/节 still structure long plans and reports.
     law = sum(1 for c in candidates if c.kind == "tiao") >= LAW_MIN_ARTICLES
-    family = {p.kind: p.family for p in pats} | {"md": "explicit", "docx": "explicit"}
+    family = {p.kind: p.family for p in pats} | {"md": "explicit", "explicit": "explicit"}
 
     def allowed(c: _Candidate) -> bool:
         if family[c.kind] == "explicit":

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from kb.cite import citation
 from kb.errors import InvalidInput, NotFound
 from kb.records import SearchFilters
 from kb.search import filter_sql
@@ -81,18 +80,6 @@ def versions(kb: KnowledgeBase, title_or_id: str, as_of: str | None) -> dict:
 
 
 def passage(kb: KnowledgeBase, doc_id: str, start: int, end: int) -> dict:
-    """An exact span of a document with its citation, narrowed to the deepest section it starts in."""
-    doc = document(kb, doc_id)
-    if not (0 <= start < end <= len(doc["text"])):
-        raise InvalidInput(f"span [{start}, {end}) is outside document {doc_id} (0..{len(doc['text'])})")
-    section: list[str] = []
-    for s in doc["sections"]:
-        if s["start"] <= start < s["end"] and len(s["path"]) >= len(section):
-            section = s["path"]
-    page = next((c["page"] for c in doc["chunks"] if c["start"] <= start < c["end"]), None)
-    return {"doc_id": doc["doc_id"], "path": doc["path"], "title": doc["title"], "date": doc["date"],
-            "doc_type": doc["doc_type"], "region": doc["region"], "section": section, "start": start,
-            "end": end, "page": page, "text": doc["text"][start:end],
-            "citation": citation(doc["title"], doc["doc_type"], doc["date"], section, doc["version"]),
-            "issuer": doc["organ"] or doc["issuer"], "doc_number": doc["doc_number"],
-            "version": doc["version"], "status": doc["status"]}
+    """An exact span of a document, cited as narrowly as it allows and naming the version (kb/passage.py)."""
+    from kb.passage import passage as cut
+    return cut(document(kb, doc_id), start, end)

@@ -42,3 +42,26 @@ def citation(title: str, doc_type: str, date: str, section: list[str], version: 
     if section:
         out += " " + " › ".join(_short(s) for s in section)
     return out
+
+
+def span_citation(title: str, doc_type: str, date: str, first: list[str], last: list[str],
+                  version: str = "") -> str:
+    """A span from section ``first`` to section ``last``: a legal text's article range (《条例》第四条至
+    第九条); otherwise the sections both lie in, as ``citation`` gives it."""
+    if first == last:
+        return citation(title, doc_type, date, first, version)
+    if doc_type in LEGAL_TYPES:
+        head, tail, prefix = (citation(title, doc_type, date, first, version),
+                              citation(title, doc_type, date, last, version), _title(title) + version)
+        if head != prefix and tail != prefix and tail.startswith(prefix):
+            return head + "至" + tail[len(prefix):]
+    return citation(title, doc_type, date, common_path(first, last), version)
+
+
+def common_path(a: list[str], b: list[str]) -> list[str]:
+    out = []
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        out.append(x)
+    return out

@@ -193,9 +193,22 @@ def ask(question: str, index: IndexOpt = None, as_json: JsonOpt = False, k: int 
 
 @app.command()
 def compare(query: str, index: IndexOpt = None, as_json: JsonOpt = False,
-            by: Annotated[str, typer.Option(help="region | province | doc_type | year")] = "region") -> None:
-    """How different regions (or types/years) wrote the same measure, side by side."""
-    res = _open(index).compare(query, by=by)
+            by: Annotated[str, typer.Option(help="region | province | doc_type | year")] = "region",
+            aspects: Annotated[str | None, typer.Option(
+                help="comparison matrix: its rows, comma-separated (e.g. 公众参与,专家论证); "
+                     "with --matrix and no --aspects they are proposed from the best-matching normative text")] = None,
+            places: Annotated[str | None, typer.Option(
+                help="matrix columns, comma-separated: places (北京,上海,全国), or types / years with --by")] = None,
+            matrix: Annotated[bool, typer.Option("--matrix", help="the comparison matrix (对比表)")] = False,
+            export: Annotated[Path | None, typer.Option(
+                help="write the matrix to FILE: .docx (公文 layout, a Word table), .md or .csv")] = None,
+            as_of: AsOfOpt = None) -> None:
+    """How different regions (or types/years) wrote the same measure, side by side; with --aspects,
+    --places or --matrix a comparison matrix of aspects × places, one passage a cell."""
+    if aspects is not None or places is not None or matrix or export is not None:
+        _matrix(_open(index), query, aspects, places, by, as_json, export, as_of)
+        return
+    res = _open(index).compare(query, by=by, as_of=as_of)
     if as_json:
         _dump(res)
         return
@@ -223,6 +236,38 @@ def versions(title_or_id: Annotated[str, typer.Argument(help="a title (with or w
         typer.echo(f"    公布 {v['promulgated'] or '-'}  施行 {v['effective'] or '-'}  [{v['doc_id']} {v['path']}]")
         for h in v["history"]:
             typer.echo(f"    {h['date']} {h['event']}")
+
+
+def _matrix(kbase, query: str, aspects: str | None, places: str | None, by: str, as_json: bool,
+            export: Path | None, as_of: str | None = None) -> None:
+    from kb.matrix import EMPTY
+    from kb.matrix_export import FORMATS, export_matrix
+    fmt = export.suffix.lower().lstrip(".") if export is not None else None
+    if export is not None and fmt not in FORMATS:
+        raise KBError(f"--export: {export.name} must end in one of {', '.join('.' + f for f in FORMATS)}")
+    m = kbase.matrix(query, aspects=aspects, places=places, by=by, as_of=as_of)
+    if export is not None:
+        content, _media, _name = export_matrix(kbase, m, fmt)
+        export.write_bytes(content)
+    if as_json:
+        _dump(m)
+    else:
+        if m["proposed"]:
+            typer.echo(f"对比要点取自《{m['proposed_from']}》的章节标题（可用 --aspects 修改）：" + ",".join(m["aspects"]))
+        cells = {(c["aspect"], c["column"]): c for c in m["cells"]}
+        for a in m["aspects"]:
+            typer.echo(typer.style(f"■ {a}", bold=True))
+            for col in m["columns"]:
+                c = cells[(a, col)]
+                h = c["hit"]
+                if h is None:
+                    typer.echo(f"  {col}：{EMPTY}")
+                    continue
+                text = " ".join(h["text"].split())
+                typer.echo(f"  {col}：{h['citation']}  (score {h['score']:.3f})" + (f"  〔{c['note']}〕" if c["note"] else ""))
+                typer.echo(f"      {text[:150]}{'…' if len(text) > 150 else ''}")
+    if export is not None:
+        typer.echo(f"wrote {export}", err=True)
 
 
 @app.command(name="eval")

@@ -217,12 +217,12 @@ class KnowledgeBase:
     # -- reads --------------------------------------------------------------------
     def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: SearchFilters | None = None,
                collapse: bool = True, per_doc: int | None = None, as_of: str | None = None,
-               all_versions: bool = False) -> list[Hit]:
+               all_versions: bool = False, window: int | None = None) -> list[Hit]:
         """Hits on ``as_of`` (default today): of each text only the version in force, unless
-        ``all_versions``."""
+        ``all_versions``. ``window``: widen hits up to this many characters (None: the config's)."""
         return run_search(self.store, self.snapshot(), self._query_vector, query, k=k, mode=mode,
                           filters=filters, collapse=collapse, per_doc=per_doc, config=self.search_config,
-                          validity=self.validity(as_of), all_versions=all_versions)
+                          validity=self.validity(as_of), all_versions=all_versions, window=window)
 
     def validity(self, as_of: str | None = None) -> ValidityView:
         """Statuses of every text on ``as_of`` (ISO date, default today), for this generation."""
@@ -267,6 +267,13 @@ class KnowledgeBase:
         from kb.compare import compare
         return compare(self, query, by=by, filters=filters, as_of=as_of)
 
+    def matrix(self, query: str, aspects: list[str] | str | None = None, places: list[str] | str | None = None,
+               by: str = "region", filters: SearchFilters | None = None,
+               as_of: str | None = None) -> dict:
+        """The comparison matrix: aspects × places, each cell its best passage or None (kb/matrix.py)."""
+        from kb.matrix import matrix
+        return matrix(self, query, aspects=aspects, places=places, by=by, filters=filters, as_of=as_of)
+
     def documents(self, filters: SearchFilters | None = None, offset: int = 0, limit: int = 50,
                   status: str | None = None, as_of: str | None = None) -> tuple[int, list]:
         """(total, rows) of the documents matching ``filters`` and, if given, having ``status`` on
@@ -278,7 +285,8 @@ class KnowledgeBase:
         return catalog.document(self, id_or_path)
 
     def passage(self, doc_id: str, start: int, end: int) -> dict:
-        """An exact span of a document with its citation (for the quote basket)."""
+        """An exact span of a document with its citation narrowed to the article or section it falls
+        in (an article range when it spans several), for the quote basket and exports."""
         return catalog.passage(self, doc_id, start, end)
 
     def stats(self) -> dict:

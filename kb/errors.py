@@ -46,6 +46,13 @@ class UnsupportedType(KBError):
     code = "unsupported_type"
 
 
+class StaleQuote(KBError):
+    """A quotation no longer matches the stored text (its document changed since it was taken)."""
+
+    status = 409
+    code = "quote_changed"
+
+
 class IndexMismatch(KBError):
     """The index on disk was built differently (embedder, dimension, version)."""
 

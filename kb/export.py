@@ -1,15 +1,20 @@
-"""The quote basket → a .docx or Markdown file for speech drafting.
+"""The quote basket → a .docx in the 公文 layout (kb/gongwen.py) or a Markdown file.
 
-Each passage is reproduced verbatim (it is a quotation) with its citation under it,
-so a drafter can paste it and still trace every sentence to its source.
+Each passage is reproduced verbatim (it is a quotation, checked against the stored text when the
+file is made) and followed by its citation; a numbered 出处 list at the end gives each source's
+title, 文号, issuer, date, section path or article, page, and version/status where known.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import date
+from typing import TYPE_CHECKING
 
-from kb.errors import InvalidInput
+from kb.cite import LEGAL_TYPES
+from kb.errors import InvalidInput, StaleQuote
+
+if TYPE_CHECKING:
+    from kb.core import KnowledgeBase
 
 FORMATS = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -18,11 +23,29 @@ FORMATS = {
 HEADING = "摘录汇编"
 
 
+def stored_quotes(kb: KnowledgeBase, items: list[dict]) -> list[dict]:
+    """The stored passages of basket items {doc_id, start, end, text?}. A quotation must be verbatim:
+    an item that brings the text it was added with is refused when the stored text differs (the
+    document was changed or re-ingested since), naming the item."""
+    out = []
+    for i, item in enumerate(items):
+        passage = kb.passage(item["doc_id"], item["start"], item["end"])
+        given = item.get("text")
+        if given is not None and given != passage["text"]:
+            raise StaleQuote(
+                f"items[{i}].text: the quotation from {passage['citation']} no longer matches the stored text "
+                f"at [{item['start']}, {item['end']}) — the document has changed since it was added; "
+                "add the passage to the basket again")
+        out.append(passage)
+    return out
+
+
 def export_passages(items: list[dict], fmt: str, *, today: date | None = None) -> tuple[bytes, str, str]:
     """Render passages as (content, media type, file name).
 
-    ``items`` need ``text`` and ``citation``; ``title``, ``date`` and ``section``
-    (list of headings or a string) are used when present.
+    ``items`` need ``text`` and ``citation``; ``title``, ``date``, ``section`` (list of headings or a
+    string), ``doc_type``, ``doc_number``, ``issuer``, ``page``, ``version`` and ``status`` are used
+    when present.
     """
     if fmt not in FORMATS:
         raise InvalidInput(f"format: unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")
@@ -37,15 +60,33 @@ def export_passages(items: list[dict], fmt: str, *, today: date | None = None) -
     return content, FORMATS[fmt], f"{HEADING}-{today:%Y%m%d}.{fmt}"
 
 
-def _section(item: dict) -> str:
+def section_text(item: dict) -> str:
     section = item.get("section") or []
-    return " → ".join(section) if isinstance(section, list) else str(section)
+    return " › ".join(section) if isinstance(section, list) else str(section)
+
+
+def source_entry(item: dict) -> str:
+    """One 出处 line: 《title》（文号），issuer，date，section path or article，第 n 页，version/status。"""
+    title = (item.get("title") or "").strip().strip("《》")
+    head = f"《{title}》" if title else item["citation"]
+    if item.get("doc_number"):
+        head += f"（{item['doc_number']}）"
+    where = section_text(item)
+    cited = item.get("citation") or ""
+    if item.get("doc_type") in LEGAL_TYPES and title and cited.startswith(f"《{title}》"):
+        article = cited[len(title) + 2:].strip()  # 第二十五条, 第四条至第九条
+        if article and article not in where:
+            where = f"{where} › {article}" if where else article
+    parts = [head, item.get("issuer") or "", item.get("date") or "", where,
+             f"第 {item['page']} 页" if item.get("page") else "", item.get("version") or "", item.get("status") or ""]
+    return "，".join(p for p in parts if p) + "。"
 
 
 def _source_line(item: dict) -> str:
-    """Title · section · date, for the small line above a passage (skipping what is unknown)."""
+    """Title · section · date, for the line above a passage (skipping what is unknown)."""
     title = item.get("title") or ""
-    parts = [f"《{title}》" if title and not title.startswith("《") else title, _section(item), item.get("date") or ""]
+    parts = [f"《{title}》" if title and not title.startswith("《") else title, section_text(item),
+             item.get("date") or ""]
     return " · ".join(p for p in parts if p)
 
 
@@ -56,42 +97,24 @@ def _markdown(items: list[dict], today: date) -> str:
         lines.append(f"{n}. {source}" if source else f"{n}.")
         lines.append("")
         # every line of the passage quoted, indented under its list item
-        lines.extend(f"   > {line}".rstrip() for line in item["text"].strip().splitlines())
+        lines.extend(f"   > {line}".rstrip() for line in item["text"].strip("\n").splitlines())
         lines.append("")
-        lines.append(f"   —— {item['citation']}")
+        lines.append(f"   —— {item['citation']}［{n}］")
         lines.append("")
+    lines += ["## 出处", ""] + [f"{n}. {source_entry(item)}" for n, item in enumerate(items, 1)] + [""]
     return "\n".join(lines)
 
 
-def _east_asian_font(style, name: str) -> None:
-    """Word picks Chinese glyphs from the eastAsia font slot, which the default template leaves unset."""
-    from docx.oxml.ns import qn
-
-    style.font.name = name
-    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
-
-
 def _docx(items: list[dict], today: date) -> bytes:
-    from docx import Document
-    from docx.shared import Pt, RGBColor
+    from kb import gongwen
 
-    doc = Document()
-    _east_asian_font(doc.styles["Normal"], "宋体")
-    _east_asian_font(doc.styles["Heading 1"], "黑体")
-    doc.add_heading(HEADING, level=1)
-    doc.add_paragraph(f"导出日期：{today:%Y-%m-%d}")
+    doc = gongwen.new_document()
+    gongwen.title(doc, HEADING)
+    gongwen.body(doc, f"导出日期：{today:%Y-%m-%d}", indent=False)
     for n, item in enumerate(items, 1):
         source = _source_line(item)
-        head = doc.add_paragraph()
-        head.add_run(f"{n}. {source}" if source else f"{n}.").bold = True
-        body = doc.add_paragraph(item["text"].strip())
-        body.paragraph_format.left_indent = Pt(18)
-        cite = doc.add_paragraph()
-        cite.paragraph_format.left_indent = Pt(18)
-        run = cite.add_run(f"—— {item['citation']}")
-        run.italic = True
-        run.font.size = Pt(9)
-        run.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+        gongwen.heading(doc, f"（{gongwen.cn_numeral(n)}）{source}", 2)
+        gongwen.body(doc, item["text"].strip("\n"))
+        gongwen.body(doc, f"——{item['citation']}［{n}］")
+    gongwen.sources(doc, [source_entry(item) for item in items])
+    return gongwen.to_bytes(doc)

@@ -10,7 +10,7 @@ from importlib import resources
 
 import numpy as np
 
-from kb.cite import LEGAL_TYPES, citation
+from kb.cite import LEGAL_TYPES, citation, span_citation
 from kb.dedup import collapse as collapse_groups
 from kb.errors import InvalidInput
 from kb.fuse import get_fusion
@@ -101,9 +101,12 @@ def filter_ids(store: Store, filters: SearchFilters | None, phrases: list[str]) 
 def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray], query: str, *, k: int = 10,
            mode: str = "hybrid", filters: SearchFilters | None = None, collapse: bool = True,
            per_doc: int | None = None, config: SearchConfig | None = None,
-           validity: ValidityView | None = None, all_versions: bool = False) -> list[Hit]:
+           validity: ValidityView | None = None, all_versions: bool = False,
+           window: int | None = None) -> list[Hit]:
     """``validity``: statuses on the date asked about; without ``all_versions`` only the version of
-    each text in force is shown, the others ride on its hit as ``versions``."""
+    each text in force is shown, the others ride on its hit as ``versions``. ``window``: widen hits up
+    to this many characters (default: the config's; 0 = the matched chunk alone, as the comparison
+    matrix quotes one provision a cell)."""
     cfg = config or SearchConfig()
     if mode not in MODES:
         raise InvalidInput(f"mode '{mode}' is not one of: {', '.join(MODES)}")
@@ -149,7 +152,7 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
         fused = _legal_below(store, fused, cfg.material_legal, max(4 * k, 40) * 3)
     with store.reading():  # every row of every hit from one committed state
         return _to_hits(store, fused, terms + expansion_terms, pq.phrases, k, collapse, per_doc,
-                        window=0 if pq.phrases else cfg.window, validity=validity)
+                        window=0 if pq.phrases else cfg.window if window is None else window, validity=validity)
 
 
 def _by_validity(fused: list[tuple[int, float]], view: ValidityView, all_versions: bool,
@@ -273,9 +276,7 @@ def _likely_shown(groups: list[list[int]], ranked, rows, per_doc: int | None, k:
 def _cite(d, section: list[str], win, version: str = "") -> str:
     """The hit's citation; for a law whose window spans several articles, the range: 第四条至第九条."""
     if win.first and win.last and win.first != win.last and d["doc_type"] in LEGAL_TYPES:
-        head = citation(d["title"], d["doc_type"], d["date"], win.first, version)
-        tail = citation(d["title"], d["doc_type"], d["date"], win.last, version)
-        prefix = f"《{d['title']}》{version}"
-        if head.startswith(prefix) and tail.startswith(prefix) and tail != prefix and head != prefix:
-            return head + "至" + tail[len(prefix):]
+        cited = span_citation(d["title"], d["doc_type"], d["date"], win.first, win.last, version)
+        if "至" in cited:
+            return cited
     return citation(d["title"], d["doc_type"], d["date"], section, version)

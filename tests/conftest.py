@@ -20,6 +20,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The fields of a search hit in JSON (kb search --json, the API, compare and matrix cells): the contract
+HIT_FIELDS = frozenset({"doc_id", "path", "title", "doc_type", "region", "date", "section", "text", "start", "end",
+                        "page", "score", "citation", "highlights", "also_in", "status", "level", "effective",
+                        "versions"})
 CORPUS = ROOT / "corpus"
 
 

@@ -184,6 +184,49 @@ def test_export_bad_format_and_empty(client, first_hits):
     assert_error(client.post("/api/export", json={"items": []}), 422, "invalid_input", "items")
 
 
+def test_export_refuses_a_changed_quotation(client, first_hits):
+    h = first_hits[0]
+    item = {"doc_id": h["doc_id"], "start": h["start"], "end": h["end"], "text": h["text"]}
+    assert client.post("/api/export", json={"items": [item], "format": "md"}).status_code == 200
+    changed = {**item, "text": "＊" + h["text"][1:]}
+    assert_error(client.post("/api/export", json={"items": [item, changed]}), 409, "quote_changed", "items[1].text")
+
+
+def test_passage_is_cited_narrowly(client, fake_kb):
+    doc = fake_kb.document("laws/全国/行政法规/重大行政决策程序暂行条例(2019-04-20).md")
+    start = doc["text"].index("不得以征求意见等方式代替合法性审查。")
+    body = client.get("/api/passage", params={"doc_id": doc["doc_id"], "start": start, "end": start + 5}).json()
+    assert body["text"] == doc["text"][start:start + 5] and body["citation"] == "《重大行政决策程序暂行条例》第二十五条"
+    assert_error(client.get("/api/passage", params={"doc_id": doc["doc_id"], "start": 5, "end": 5}), 422,
+                 "invalid_input", "end")
+    assert_error(client.get("/api/passage", params={"doc_id": "nope", "start": 0, "end": 5}), 404, "not_found")
+
+
+# ---- comparison matrix -------------------------------------------------------------------------
+def test_compare_matrix(client, fake_kb):
+    params = {"q": "重大行政决策", "aspects": "公众参与,专家论证", "places": "全国,火星"}
+    body = client.get("/api/compare/matrix", params=params).json()
+    assert body == fake_kb.matrix("重大行政决策", aspects="公众参与,专家论证", places="全国,火星")
+    assert body["columns"] == ["全国", "火星"] and len(body["cells"]) == 4
+    assert [c["hit"] is None for c in body["cells"]] == [False, True, False, True]
+    proposed = client.get("/api/compare/matrix", params={"q": "重大行政决策", "places": "全国"}).json()
+    assert proposed["proposed"] and "公众参与" in proposed["aspects"]
+    assert_error(client.get("/api/compare/matrix", params={**params, "by": "planet"}), 422, "invalid_input", "by")
+    assert_error(client.get("/api/compare/matrix", params={**params, "by": "year"}), 422, "invalid_input", "places")
+
+
+@pytest.mark.parametrize("fmt, media", [("docx", "application/vnd.openxmlformats"), ("md", "text/markdown"),
+                                        ("csv", "text/csv")])
+def test_compare_matrix_export(client, fmt, media):
+    params = {"q": "重大行政决策", "aspects": "公众参与,专家论证", "places": "全国,火星", "format": fmt}
+    resp = client.get("/api/compare/matrix/export", params=params)
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith(media)
+    assert f"filename=\"matrix.{fmt}\"" in resp.headers["content-disposition"]
+    assert "filename*=UTF-8''" in resp.headers["content-disposition"]
+    if fmt != "docx":
+        assert "未见相关规定" in resp.content.decode("utf-8-sig")
+
+
 # ---- writes & auth -----------------------------------------------------------------------------
 def upload(client, files, headers=WRITE):
     return client.post("/api/documents", files=[("files", f) for f in files], headers=headers)
@@ -277,7 +320,8 @@ def test_openapi_describes_every_route_and_field(client):
     routes = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
     assert routes >= {("GET", "/healthz"), ("GET", "/api/search"), ("POST", "/api/ask"), ("GET", "/api/compare"),
                       ("GET", "/api/documents"), ("POST", "/api/documents"), ("GET", "/api/documents/{doc_id}"),
-                      ("DELETE", "/api/documents/{doc_id}"), ("GET", "/api/stats"), ("POST", "/api/export")}
+                      ("DELETE", "/api/documents/{doc_id}"), ("GET", "/api/stats"), ("POST", "/api/export"),
+                      ("GET", "/api/compare/matrix"), ("GET", "/api/compare/matrix/export"), ("GET", "/api/passage")}
     for path, ops in spec["paths"].items():
         for method, op in ops.items():
             assert "200" in op["responses"], (method, path)

@@ -37,3 +37,15 @@ def test_long_headings_are_shortened_and_untitled_documents_named():
     got = citation("", "news", "2021-05-01", [long])
     assert got.startswith("《未命名文档》（2021-05-01） 1.加强") and got.endswith("…")
     assert len(got) < 70
+
+
+def test_span_citation_narrows_to_the_article_or_the_shared_sections():
+    from kb.cite import span_citation
+
+    law = ("条例", "regulation", "2019-04-20")
+    one = ["第三章 合法性审查", "第二十五条"]
+    assert span_citation(*law, one, one) == "《条例》第二十五条"
+    assert span_citation(*law, one, ["第三章 合法性审查", "第二十七条"]) == "《条例》第二十五条至第二十七条"
+    plan = ("方案", "plan", "2023-02-28")
+    assert span_citation(*plan, ["一、总体要求", "（一）目标"], ["一、总体要求", "（二）原则"]) == \
+        "《方案》（2023-02-28） 一、总体要求"

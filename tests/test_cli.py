@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import HIT_FIELDS
 from typer.testing import CliRunner
 
 from kb.cli import app
@@ -14,8 +15,6 @@ from kb.cli import app
 DOC_FIELDS = {"doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number", "chars", "chunks",
               "level", "organ", "promulgated", "effective", "status", "status_label", "superseded_by",
               "repealed_by", "repealed_on", "version"}
-HIT_FIELDS = {"doc_id", "path", "title", "doc_type", "region", "date", "section", "text", "start", "end", "page",
-              "score", "citation", "highlights", "also_in", "status", "level", "effective", "versions"}
 VALIDITY_FIELDS = {"level", "organ", "promulgated", "effective", "expires", "history", "version_key", "version",
                    "status", "status_label", "superseded_by", "repealed_by", "repealed_on", "versions"}
 

@@ -219,3 +219,21 @@ def test_hit_to_dict_is_asdict_without_chunk_id(fake_kb):
         d.pop("chunk_id")
         assert h.to_dict() == d and list(h.to_dict()) == list(d)
         assert h.to_dict()["highlights"] is not h.highlights
+
+
+def test_markdown_stored_with_heading_marks_is_read_again_once(tmp_path):
+    """A .md file ingested by an older parser (its text still held '## ' marks) is parsed again by the
+    next ingest, and then left alone."""
+
+    src = tmp_path / "src"
+    src.mkdir()
+    raw = "# 某办法\n\n## 第一章 总则\n\n第一条 为了规范管理，制定本办法。\n\n第二条 本办法自公布之日起施行。\n"
+    (src / "办法.md").write_text(raw, encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "idx", embedder="fake")
+    kb.ingest([src])
+    with kb.store.write() as con:  # what an index built before the change holds
+        con.execute("UPDATE documents SET parser = '1'")
+    assert kb.ingest([src]).ingested == ["办法.md"]
+    assert kb.ingest([src]).unchanged == ["办法.md"]
+    assert "#" not in kb.document("办法.md")["text"]
+    kb.close()

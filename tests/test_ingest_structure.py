@@ -37,9 +37,31 @@ def test_law_chapter_section_article_paths():
     assert not any(s.path[-1].startswith("(") for s in doc.sections)
     # the '# 标题' line is the title, not a section
     assert all(s.path[0] != "重大行政决策程序暂行条例" for s in doc.sections)
+    assert doc.title == "重大行政决策程序暂行条例"
     # the bare chapter heading joins the first article's chunk instead of standing alone
     first = doc.chunks[0]
-    assert first.section == ["第一章 总则", "第一条"] and "## 第一章 总则" in first.text
+    assert first.section == ["第一章 总则", "第一条"] and "\n第一章 总则\n" in first.text
+    # Markdown heading marks are not part of the text: passages, quotes and exports never show '##'
+    assert "#" not in doc.text and doc.text.startswith("重大行政决策程序暂行条例\n")
+    chapter3 = next(s for s in doc.sections if s.path == ["第三章 合法性审查和集体讨论决定"])
+    assert doc.text[chapter3.start:].startswith("第三章 合法性审查和集体讨论决定\n")
+
+
+def test_markdown_heading_marks_leave_the_text_but_stay_headings():
+    from ingest import parse_bytes
+
+    raw = "# 某市政务服务办法\n\n## 第一章 总则 ##\n\n第一条 为了规范政务服务，制定本办法。\n\n" \
+          "　### 第一节 一般规定\n\n第二条 本办法适用于本市。\n\n第三条 政务服务应当便民。\n\n#不是标题\n"
+    doc = parse_bytes(raw.encode(), "办法.md")
+    assert doc.title == "某市政务服务办法"
+    assert doc.text.startswith("某市政务服务办法\n\n第一章 总则\n\n第一条")
+    assert "## " not in doc.text and "#不是标题" in doc.text  # no space after '#': not a heading
+    paths = [s.path for s in doc.sections]
+    assert ["第一章 总则", "第一节 一般规定", "第三条"] in paths
+    for s in doc.sections:  # a section starts at its heading line, marks gone
+        assert doc.text[s.start:].startswith(s.path[-1])
+    for c in doc.chunks:
+        assert doc.text[c.start:c.end] == c.text
 
 
 def test_plan_paths_and_responsible_units():

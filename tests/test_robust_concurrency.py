@@ -12,14 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import HIT_FIELDS
 from fastapi.testclient import TestClient
 
 DATA = Path(__file__).parent / "data" / "robust"
 KEY = "robust-write-key"
 WRITE = {"Authorization": f"Bearer {KEY}"}
 CHANGING = "变更中的办法.md"  # uploaded in turn as two different versions
-HIT_KEYS = {"doc_id", "path", "title", "doc_type", "region", "date", "section", "text", "start", "end", "page",
-            "score", "citation", "highlights", "also_in", "status", "level", "effective", "versions"}
 QUERIES = [("人民调解委员会 调解纠纷", "hybrid"), ("代表视察", "lexical"), ("司法工作监督", "dense"),
            ("法治政府建设", "hybrid"), ('"人民代表大会"', "hybrid"), ("营商环境", "lexical"),
            ("宪法修正案 社会主义市场经济", "dense"), ("集体资产 处置 公开", "hybrid"),
@@ -46,7 +45,7 @@ class Versions:
         self.by_path.setdefault(doc["path"], []).append((doc["text"], spans))
 
     def hit_problem(self, h: dict) -> str | None:
-        if set(h) != HIT_KEYS:
+        if set(h) != HIT_FIELDS:
             return f"hit keys {sorted(h)}"
         if not (0 <= h["start"] < h["end"]) or not h["text"]:
             return f"bad span {h['start']}..{h['end']}"

@@ -154,7 +154,8 @@ def api_schema(tmp_path_factory):
 OPERATIONS = [("GET", "/healthz"), ("GET", "/api/search"), ("POST", "/api/ask"), ("GET", "/api/compare"),
               ("GET", "/api/documents"), ("POST", "/api/documents"), ("GET", "/api/documents/{doc_id}"),
               ("DELETE", "/api/documents/{doc_id}"), ("GET", "/api/stats"), ("POST", "/api/export"),
-              ("GET", "/api/versions")]
+              ("GET", "/api/versions"),
+              ("GET", "/api/compare/matrix"), ("GET", "/api/compare/matrix/export"), ("GET", "/api/passage")]
 
 
 def test_fuzzing_covers_every_operation(api_schema):

@@ -186,6 +186,87 @@ def test_narrow_screen(browser, server, shots):
     ctx.close()
 
 
+SELECT_JS = """([sel, s, e]) => {
+  // select code points [s, e) of the element's text, across <mark> children
+  const root = document.querySelector(sel);
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  let pos = 0, range = document.createRange(), node;
+  while ((node = walker.nextNode())) {
+    const cps = Array.from(node.data), n = cps.length;
+    const unit = (k) => cps.slice(0, k).join("").length;
+    if (pos <= s && s <= pos + n) range.setStart(node, unit(s - pos));
+    if (pos <= e && e <= pos + n) { range.setEnd(node, unit(e - pos)); break; }
+    pos += n;
+  }
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+  root.dispatchEvent(new MouseEvent("mouseup", { bubbles: true }));
+}"""
+
+
+def test_selected_sentence_goes_into_the_basket_with_its_article(page, fake_kb, shots):
+    pg = page
+    search(pg, "重大行政决策 合法性审查")
+    hit = fake_kb.search("重大行政决策 合法性审查", k=20, mode="hybrid")[0]
+    text = hit.text
+    s = text.index("。") + 1
+    e = text.index("。", s) + 1
+    while text[s].isspace():
+        s += 1
+    pg.evaluate(SELECT_JS, ["[data-testid=result] .passage", s, e])
+    button = pg.get_by_test_id("selection-add")
+    expect(button).to_be_visible()
+    pg.screenshot(path=str(shots / "selection.png"))
+    button.click()
+    expect(pg.get_by_test_id("basket-count")).to_have_text("1")
+    [item] = pg.evaluate("JSON.parse(localStorage.getItem('fazhi-kb.basket'))")
+    expected = fake_kb.passage(hit.doc_id, hit.start + s, hit.start + e)
+    assert (item["start"], item["end"], item["text"]) == (hit.start + s, hit.start + e, text[s:e])
+    assert item["citation"] == expected["citation"] and item["section"] == expected["section"]
+    # the export quotes exactly the span, verified against the stored text
+    pg.get_by_test_id("tab-basket").click()
+    with pg.expect_download() as dl:
+        pg.get_by_test_id("export-md").click()
+    md = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert f"> {text[s:e]}" in md and expected["citation"] in md
+
+
+def test_matrix_table_edit_and_export(page, fake_kb, shots):
+    pg = page
+    pg.get_by_test_id("tab-matrix").click()
+    pg.get_by_test_id("matrix-input").fill("重大行政决策")
+    pg.get_by_test_id("matrix-places").fill("全国,河南,火星")
+    pg.get_by_test_id("matrix-submit").click()
+    expect(pg.get_by_test_id("matrix-status")).to_contain_text("个要点")
+    expected = fake_kb.matrix("重大行政决策", places="全国,河南,火星")
+    # proposed aspects are put in the input, for the user to edit
+    assert pg.get_by_test_id("matrix-aspects").input_value() == ",".join(expected["aspects"])
+    assert pg.get_by_test_id("matrix-column").all_text_contents() == expected["columns"]
+    assert pg.get_by_test_id("matrix-aspect").all_text_contents() == expected["aspects"]
+    cells = pg.get_by_test_id("matrix-cell")
+    assert cells.count() == len(expected["cells"])
+    assert pg.get_by_test_id("matrix-empty").count() == sum(c["hit"] is None for c in expected["cells"])
+    assert pg.get_by_test_id("matrix-empty").first.text_content() == "未见相关规定"
+    assert cells.first.get_by_test_id("hit-text").text_content() == expected["cells"][0]["hit"]["text"]
+    assert "#" not in pg.get_by_test_id("matrix-table").text_content()
+    a, b = cells.nth(0).bounding_box(), cells.nth(1).bounding_box()
+    assert a["y"] == b["y"] and a["x"] < b["x"]  # one row per aspect, columns side by side
+    pg.screenshot(path=str(shots / "matrix.png"), full_page=True)
+
+    pg.get_by_test_id("matrix-aspects").fill("公众参与,风险评估")
+    pg.get_by_test_id("matrix-submit").click()
+    expect(pg.get_by_test_id("matrix-aspect")).to_have_count(2)
+    with pg.expect_download() as dl:
+        pg.get_by_test_id("matrix-export-docx").click()
+    assert dl.value.suggested_filename.startswith("重大行政决策对比表")
+    from docx import Document
+
+    table = Document(io.BytesIO(Path(dl.value.path()).read_bytes())).tables[0]
+    assert [r.cells[0].text for r in table.rows] == ["要点", "公众参与", "风险评估"]
+    assert [c.text for c in table.rows[0].cells] == ["要点", "全国", "河南", "火星"]
+
+
 @pytest.fixture(scope="module")
 def validity_server(tmp_path_factory):
     from conftest import live_server

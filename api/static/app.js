@@ -119,6 +119,7 @@ function show(view) {
   document.querySelectorAll(".view").forEach((v) => v.classList.toggle("active", v.id === "view-" + view));
   document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t.dataset.view === view));
   if (view !== "doc") lastView = view;
+  $("sel-add").hidden = true;
   if (view === "basket") renderBasket();
   window.scrollTo(0, 0);
 }
@@ -150,6 +151,12 @@ function metaLine(h) {
   return el("div", { class: "meta" }, parts);
 }
 
+function passageEl(h) {
+  // the passage's textContent is exactly h.text, so a selection inside it maps to document offsets
+  return el("p", { class: "passage", "data-testid": "hit-text", dataset: { docId: h.doc_id, start: String(h.start) } },
+    highlighted(h.text, h.highlights));
+}
+
 function hitCard(h, opts = {}) {
   const li = el("li", { class: "result", "data-testid": opts.testid || "result", dataset: { docId: h.doc_id } });
   if (opts.number) li.id = "cite-" + opts.number;
@@ -159,7 +166,7 @@ function hitCard(h, opts = {}) {
   const badge = statusBadge(h);
   li.append(title);
   if (badge) li.append(" ", badge);
-  li.append(metaLine(h), el("p", { class: "passage", "data-testid": "hit-text" }, highlighted(h.text, h.highlights)));
+  li.append(metaLine(h), passageEl(h));
   const foot = el("div", { class: "card-foot" });
   const versions = versionsList(h);
   if (versions) foot.append(versions);
@@ -265,31 +272,55 @@ function renderOutline(doc, hit) {
   $("doc-outline").hidden = doc.sections.length === 0;
 }
 
-function selectionOffsets() {
-  // code-point offsets of the current selection inside the document text, or null
-  const sel = window.getSelection();
-  const root = $("doc-text");
-  if (!sel || sel.rangeCount === 0 || sel.isCollapsed) return null;
-  const range = sel.getRangeAt(0);
-  if (!root.contains(range.startContainer) || !root.contains(range.endContainer)) return null;
+function spanIn(root, range) {
+  // code-point offsets of range inside root's text, whitespace at both ends left out
   const before = document.createRange();
   before.setStart(root, 0);
   before.setEnd(range.startContainer, range.startOffset);
-  const start = cps(before.toString()).length;
-  const end = start + cps(range.toString()).length;
-  return end > start ? { start, end } : null;
+  const chars = cps(root.textContent);
+  let start = cps(before.toString()).length;
+  let end = start + cps(range.toString()).length;
+  while (start < end && /\s/.test(chars[start])) start++;
+  while (end > start && /\s/.test(chars[end - 1])) end--;
+  return end > start ? { start, end, text: chars.slice(start, end).join("") } : null;
 }
 
-function addDocSpan(span) {
-  // a selection: its section is the deepest one containing its start (as kb.passage does)
-  const chars = cps(currentDoc.text);
-  const section = currentDoc.sections.filter((s) => s.start <= span.start && span.start < s.end)
-    .reduce((best, s) => (s.path.length >= best.length ? s.path : best), []);
-  addToBasket({
-    doc_id: currentDoc.doc_id, start: span.start, end: span.end, text: chars.slice(span.start, span.end).join(""),
-    title: currentDoc.title, date: currentDoc.date, section,
-    citation: "《" + currentDoc.title + "》" + (section.length ? section[section.length - 1] : ""),
-  });
+function selectedSpan() {
+  // the selection as {doc_id, start, end, text} when it lies inside one passage or the document text
+  const sel = window.getSelection();
+  if (!sel || sel.rangeCount === 0 || sel.isCollapsed) return null;
+  const range = sel.getRangeAt(0);
+  const host = (n) => (n.nodeType === 1 ? n : n.parentElement).closest(".passage[data-start], #doc-text");
+  const root = host(range.startContainer);
+  if (!root || root !== host(range.endContainer)) return null;
+  const span = spanIn(root, range);
+  if (!span) return null;
+  if (root.id === "doc-text") return currentDoc ? Object.assign(span, { doc_id: currentDoc.doc_id }) : null;
+  const base = Number(root.dataset.start);
+  return { doc_id: root.dataset.docId, start: base + span.start, end: base + span.end, text: span.text };
+}
+
+async function addSpan(span) {
+  // the server cites the span narrowly (its article or section) and returns its stored text
+  try {
+    const p = new URLSearchParams({ doc_id: span.doc_id, start: String(span.start), end: String(span.end) });
+    const passage = await getJSON("/api/passage?" + p);
+    if (passage.text !== span.text) throw new Error("选中的文字与原文不一致");
+    addToBasket(passage);
+  } catch (e) {
+    toast("无法摘录：" + e.message);
+  }
+}
+
+let pendingSpan = null;
+function offerSelection() {
+  const btn = $("sel-add");
+  pendingSpan = selectedSpan();
+  if (!pendingSpan) { btn.hidden = true; return; }
+  const rect = window.getSelection().getRangeAt(0).getBoundingClientRect();
+  btn.style.left = Math.max(4, Math.min(window.innerWidth - 110, rect.left + rect.width / 2 - 50)) + window.scrollX + "px";
+  btn.style.top = rect.bottom + window.scrollY + 6 + "px";
+  btn.hidden = false;
 }
 
 // ---------- ask ----------
@@ -358,6 +389,71 @@ async function runCompare(ev) {
   }
 }
 
+// ---------- comparison matrix (对比表) ----------
+function matrixParams() {
+  const p = new URLSearchParams();
+  p.set("q", $("mx-q").value.trim());
+  p.set("by", $("mx-by").value);
+  const aspects = $("mx-aspects").value.trim(), places = $("mx-places").value.trim();
+  if (aspects) p.set("aspects", aspects);
+  if (places) p.set("places", places);
+  return p;
+}
+
+function matrixCell(cell) {
+  const td = el("td", { "data-testid": "matrix-cell", dataset: { aspect: cell.aspect, column: cell.column } });
+  const h = cell.hit;
+  if (!h) {
+    td.classList.add("empty");
+    td.append(el("span", { "data-testid": "matrix-empty" }, "未见相关规定"));
+    return td;
+  }
+  const title = el("a", { href: "#", class: "result-title", "data-testid": "matrix-citation", title: "打开原文并定位" }, h.citation);
+  title.addEventListener("click", (ev) => { ev.preventDefault(); openDocument(h); });
+  td.append(title, passageEl(h));
+  if (cell.note) td.append(el("p", { class: "note", "data-testid": "matrix-note" }, cell.note));
+  td.append(el("div", { class: "card-foot" }, el("span", { class: "score" }, "相关度 " + h.score.toFixed(3)),
+    el("button", { type: "button", class: "add", "data-testid": "add-basket", onclick: () => addToBasket(h) }, "加入摘录篮")));
+  return td;
+}
+
+async function runMatrix(ev) {
+  if (ev) ev.preventDefault();
+  if (!$("mx-q").value.trim()) return;
+  const status = $("matrix-status"), table = $("matrix-table");
+  status.textContent = "生成中…";
+  table.replaceChildren();
+  $("matrix-bar").hidden = true;
+  try {
+    const m = await getJSON("/api/compare/matrix?" + matrixParams());
+    if (m.proposed) $("mx-aspects").value = m.aspects.join(",");  // shown so the user can edit them
+    const filled = m.cells.filter((c) => c.hit).length;
+    status.textContent = (m.proposed ? "对比要点取自《" + m.proposed_from + "》的章节标题，可修改后重新生成。" : "") +
+      m.aspects.length + " 个要点 × " + m.columns.length + " 列，" + filled + " 格有相关规定，" +
+      (m.cells.length - filled) + " 格未见相关规定。";
+    const cells = new Map(m.cells.map((c) => [c.aspect + "\u0000" + c.column, c]));
+    const label = (c) => ($("mx-by").value === "doc_type" ? typeLabel(c) : c);
+    table.append(el("thead", {}, el("tr", {}, el("th", {}, "要点"),
+      m.columns.map((c) => el("th", { scope: "col", "data-testid": "matrix-column" }, label(c))))));
+    table.append(el("tbody", {}, m.aspects.map((a) => el("tr", {},
+      el("th", { scope: "row", "data-testid": "matrix-aspect" }, a),
+      m.columns.map((c) => matrixCell(cells.get(a + "\u0000" + c)))))));
+    $("matrix-bar").hidden = m.columns.length === 0;
+  } catch (e) {
+    status.textContent = "生成失败：" + e.message;
+  }
+}
+
+async function exportMatrix(format) {
+  const p = matrixParams();
+  p.set("format", format);
+  try {
+    await download(await api("/api/compare/matrix/export?" + p), "对比表." + format);
+  } catch (e) {
+    $("matrix-status").textContent = "导出失败：" + e.message;
+  }
+}
+
 // ---------- basket (persisted in localStorage) ----------
 function loadBasket() {
   try { return JSON.parse(localStorage.getItem(BASKET_KEY)) || []; } catch (e) { return []; }
@@ -405,23 +501,26 @@ function renderBasket() {
 }
 
 async function exportBasket(format) {
-  const items = loadBasket().map((it) => ({ doc_id: it.doc_id, start: it.start, end: it.end }));
+  // the text goes along: the server refuses a quotation that no longer matches the stored document
+  const items = loadBasket().map((it) => ({ doc_id: it.doc_id, start: it.start, end: it.end, text: it.text }));
   if (!items.length) return;
   try {
-    const resp = await postJSON("/api/export", { items, format });
-    const blob = await resp.blob();
-    const disp = resp.headers.get("Content-Disposition") || "";
-    const m = /filename\*=UTF-8''([^;]+)/.exec(disp);
-    const name = m ? decodeURIComponent(m[1]) : "摘录汇编." + format;
-    const url = URL.createObjectURL(blob);
-    const a = el("a", { href: url, download: name });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    await download(await postJSON("/api/export", { items, format }), "摘录汇编." + format);
   } catch (e) {
     $("basket-status").textContent = "导出失败：" + e.message;
   }
+}
+
+async function download(resp, fallback) {
+  const blob = await resp.blob();
+  const disp = resp.headers.get("Content-Disposition") || "";
+  const m = /filename\*=UTF-8''([^;]+)/.exec(disp);
+  const url = URL.createObjectURL(blob);
+  const a = el("a", { href: url, download: m ? decodeURIComponent(m[1]) : fallback });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
 // ---------- start ----------
@@ -446,8 +545,19 @@ $("compare-form").addEventListener("submit", runCompare);
 $("doc-back").addEventListener("click", () => show(lastView));
 $("doc-add-hit").addEventListener("click", () => { if (currentHit) addToBasket(currentHit); });
 $("doc-add-selection").addEventListener("click", () => {
-  const span = selectionOffsets();
-  if (span) addDocSpan(span); else toast("请先在原文中选中要摘录的文字");
+  const span = selectedSpan();
+  if (span) addSpan(span); else toast("请先在原文中选中要摘录的文字");
+});
+$("matrix-form").addEventListener("submit", runMatrix);
+document.querySelectorAll("#matrix-bar button").forEach((b) => b.addEventListener("click", () => exportMatrix(b.dataset.format)));
+// selecting text inside a passage offers 加入摘录篮 for exactly that span
+document.addEventListener("mouseup", (ev) => { if (ev.target !== $("sel-add")) setTimeout(offerSelection, 0); });
+document.addEventListener("keyup", (ev) => { if (ev.shiftKey || ev.key === "Shift") offerSelection(); });
+$("sel-add").addEventListener("mousedown", (ev) => ev.preventDefault());  // keep the selection
+$("sel-add").addEventListener("click", () => {
+  $("sel-add").hidden = true;
+  if (pendingSpan) addSpan(pendingSpan);
+  window.getSelection().removeAllRanges();
 });
 $("export-docx").addEventListener("click", () => exportBasket("docx"));
 $("export-md").addEventListener("click", () => exportBasket("md"));
