@@ -13,8 +13,8 @@ from ingest.records import Document, IngestError
 MAX_BYTES = 50_000_000
 # Bumped whenever parsing changes what a stored document holds: files read by an older parser are
 # read again on the next ingest (their unchanged chunks cost no embedding: vectors are cached by text).
-# 2: validity facts; 规范性文件 articles after a no-break space; Markdown heading marks left out of the text.
-PARSER_VERSION = "2"
+# 3: validity facts; 规范性文件 articles after a no-break space; Markdown heading marks left out of the text.
+PARSER_VERSION = "3"
 
 
 def parse_file(path: Path, rel_path: str | None = None, *, max_bytes: int = MAX_BYTES) -> Document:
