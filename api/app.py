@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api import schemas as s
 from kb.errors import Forbidden, InvalidInput, KBError, NotFound, TooLarge, Unauthorized, UnsupportedType
@@ -39,8 +40,10 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 DocId = Annotated[str, PathParam(description="document id, or its path (e.g. uploads/办法.txt)")]
 
 
-def _error(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse({"error": code, "detail": detail}, status_code=status)
+def _error(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    if status == 401:  # RFC 9110: a 401 names the scheme that would work
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
 
 
 def _key_matches(creds: HTTPAuthorizationCredentials | None, *keys: str) -> bool:
@@ -83,17 +86,21 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
     _install_error_handlers(app)
 
     def read_access(creds: Credentials) -> None:
-        if settings.read_key and not _key_matches(creds, settings.read_key, settings.api_key):
+        if not _key_matches(creds, settings.read_key, settings.api_key):
             raise Unauthorized("reads need 'Authorization: Bearer <KB_READ_KEY>' (missing or wrong key)")
 
     def write_access(creds: Credentials) -> None:
-        if not settings.api_key:
-            raise Forbidden("writes are disabled: the server has no KB_API_KEY configured")
         if not _key_matches(creds, settings.api_key):
             raise Unauthorized("writes need 'Authorization: Bearer <KB_API_KEY>' (missing or wrong key)")
 
-    read = [Depends(read_access)]
-    write = [Depends(write_access)]
+    def writes_disabled() -> None:
+        raise Forbidden("writes are disabled: the server has no KB_API_KEY configured")
+
+    # The schema declares the bearer scheme only where this server asks for it (a Depends on
+    # `bearer` is what puts it there): reads when KB_READ_KEY is set, writes when KB_API_KEY is.
+    # Without KB_API_KEY writes are refused with 403 whatever is sent, so no scheme is declared.
+    read = [Depends(read_access)] if settings.read_key else []
+    write = [Depends(write_access)] if settings.api_key else [Depends(writes_disabled)]
 
     @app.get("/healthz", response_model=s.Health, tags=["meta"])
     def healthz() -> dict:
@@ -134,7 +141,8 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
 
     @app.post("/api/documents", response_model=s.IngestResult, dependencies=write, responses=ERRORS,
               tags=["write"])
-    def upload(files: Annotated[list[UploadFile], File(description="one or more .txt .md .html .htm .pdf .docx")]
+    def upload(files: Annotated[list[UploadFile], File(
+            min_length=1, description="one or more files named *.txt *.md *.html *.htm *.pdf *.docx (else 415)")]
                ) -> dict:
         """Ingest uploaded files as uploads/<file name>; the whole request is refused if any file is bad."""
         batch = []
@@ -177,6 +185,16 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
     return app
 
 
+def _allowed_methods(request: Request) -> str:
+    """The methods of every route at this path, for a 405's Allow header (RFC 9110). Starlette's
+    own lists only the first matching route's, e.g. GET but not DELETE for one document."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KBError)
     async def kb_error(request: Request, exc: KBError) -> JSONResponse:
@@ -197,7 +215,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 413: "too_large", 415: "unsupported_type"}.get(exc.status_code, "error")
-        return _error(exc.status_code, code, str(exc.detail))
+        headers = {"Allow": _allowed_methods(request)} if exc.status_code == 405 else exc.headers
+        return _error(exc.status_code, code, str(exc.detail), headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

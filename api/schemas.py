@@ -53,8 +53,12 @@ class QueryParams(BaseModel):
 
     type: str | None = Field(None, max_length=200, description="doc_type filter; several comma-separated")
     region: str | None = Field(None, max_length=100, description="region substring: 河南 matches 河南省漯河市")
-    year_from: int | None = Field(None, ge=1000, le=9999, description="earliest document year (inclusive)")
-    year_to: int | None = Field(None, ge=1000, le=9999, description="latest document year (inclusive)")
+    # year_from <= year_to is a rule across two fields, which JSON Schema cannot state: it is
+    # stated in words here, and schemathesis.toml lets these operations answer 422 for it.
+    year_from: int | None = Field(None, ge=1000, le=9999,
+                                  description="earliest document year (inclusive); not after year_to, else 422")
+    year_to: int | None = Field(None, ge=1000, le=9999,
+                                description="latest document year (inclusive); not before year_from, else 422")
 
     @model_validator(mode="after")
     def _years_in_order(self):
@@ -193,7 +197,9 @@ class Deleted(BaseModel):
 class ExportItem(BaseModel):
     doc_id: str = Field(min_length=1, max_length=200, description="document id (or path)")
     start: int = Field(ge=0, description="start offset of the passage in the document text")
-    end: int = Field(gt=0, description="end offset (exclusive); must be > start and ≤ text length")
+    # end > start and end <= the document's length cannot be stated in JSON Schema (see schemathesis.toml)
+    end: int = Field(gt=0, description="end offset (exclusive); must be > start and ≤ the document's text "
+                                       "length, else 422")
 
     @model_validator(mode="after")
     def _ordered(self):
