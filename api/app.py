@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
@@ -63,18 +63,27 @@ def safe_upload_name(filename: str | None) -> str:
     return name
 
 
-def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None) -> FastAPI:
-    """The FastAPI app. Without ``kb`` it opens ``KnowledgeBase(settings.index)`` once, here."""
+def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None, mcp: bool = False,
+               host: str = "127.0.0.1") -> FastAPI:
+    """The FastAPI app. Without ``kb`` it opens ``KnowledgeBase(settings.index)`` once, here.
+    ``mcp`` adds the MCP tools at /mcp (streamable HTTP); ``host`` is where the server listens."""
     settings = settings or (kb.settings if kb is not None else Settings())
     owned = kb is None
     if kb is None:
         from kb.core import KnowledgeBase
 
         kb = KnowledgeBase(settings.index, settings=settings)
+    mcp_server = None
+    if mcp:
+        from kb.mcp_server import build_server
+
+        mcp_server = build_server(kb)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
+        # a mounted app's own lifespan never runs: the MCP sessions' task group is started here
+        async with mcp_server.session_manager.run() if mcp_server else nullcontext():
+            yield
         if owned:
             kb.close()
 
@@ -182,7 +191,30 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
         return FileResponse(STATIC / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    if mcp_server is not None:
+        _add_mcp_route(app, mcp_server, settings, host)
     return app
+
+
+def _add_mcp_route(app: FastAPI, server, settings: Settings, host: str) -> None:
+    """MCP over streamable HTTP at exactly /mcp (a mount would redirect /mcp to /mcp/, which not
+    every assistant follows), behind the read key like the other reads; not in the OpenAPI schema.
+    Stateless, JSON responses: the tools are read-only, so no session needs to outlive a request."""
+    from starlette.routing import Route
+
+    inner = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True,
+                                       host=host)
+
+    class Guarded:  # an ASGI app, not a function: Starlette then passes every method through
+        async def __call__(self, scope, receive, send) -> None:
+            if settings.read_key and not _key_matches(await bearer(Request(scope)), settings.read_key,
+                                                      settings.api_key):
+                await _error(401, "unauthorized", "MCP needs 'Authorization: Bearer <KB_READ_KEY>' "
+                                                  "(missing or wrong key)")(scope, receive, send)
+                return
+            await inner(scope, receive, send)
+
+    app.router.routes.append(Route("/mcp", endpoint=Guarded()))
 
 
 def _allowed_methods(request: Request) -> str:
