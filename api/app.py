@@ -7,10 +7,9 @@ as ``{"error": code, "detail": message}`` with its proper status, never a stack 
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import logging
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
@@ -22,6 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api import schemas as s
 from kb.errors import Forbidden, InvalidInput, KBError, NotFound, TooLarge, Unauthorized, UnsupportedType
@@ -42,12 +42,10 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 DocId = Annotated[str, PathParam(description="document id, or its path (e.g. uploads/办法.txt)")]
 
 
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day is not None else None
-
-
-def _error(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse({"error": code, "detail": detail}, status_code=status)
+def _error(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    if status == 401:  # RFC 9110: a 401 names the scheme that would work
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
 
 
 def _key_matches(creds: HTTPAuthorizationCredentials | None, *keys: str) -> bool:
@@ -72,18 +70,27 @@ def _attachment(content: bytes, media_type: str, name: str, ascii_name: str) -> 
     return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
-def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None) -> FastAPI:
-    """The FastAPI app. Without ``kb`` it opens ``KnowledgeBase(settings.index)`` once, here."""
+def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None, mcp: bool = False,
+               host: str = "127.0.0.1") -> FastAPI:
+    """The FastAPI app. Without ``kb`` it opens ``KnowledgeBase(settings.index)`` once, here.
+    ``mcp`` adds the MCP tools at /mcp (streamable HTTP); ``host`` is where the server listens."""
     settings = settings or (kb.settings if kb is not None else Settings())
     owned = kb is None
     if kb is None:
         from kb.core import KnowledgeBase
 
         kb = KnowledgeBase(settings.index, settings=settings)
+    mcp_server = None
+    if mcp:
+        from kb.mcp_server import build_server
+
+        mcp_server = build_server(kb)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
+        # a mounted app's own lifespan never runs: the MCP sessions' task group is started here
+        async with mcp_server.session_manager.run() if mcp_server else nullcontext():
+            yield
         if owned:
             kb.close()
 
@@ -95,17 +102,21 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
     _install_error_handlers(app)
 
     def read_access(creds: Credentials) -> None:
-        if settings.read_key and not _key_matches(creds, settings.read_key, settings.api_key):
+        if not _key_matches(creds, settings.read_key, settings.api_key):
             raise Unauthorized("reads need 'Authorization: Bearer <KB_READ_KEY>' (missing or wrong key)")
 
     def write_access(creds: Credentials) -> None:
-        if not settings.api_key:
-            raise Forbidden("writes are disabled: the server has no KB_API_KEY configured")
         if not _key_matches(creds, settings.api_key):
             raise Unauthorized("writes need 'Authorization: Bearer <KB_API_KEY>' (missing or wrong key)")
 
-    read = [Depends(read_access)]
-    write = [Depends(write_access)]
+    def writes_disabled() -> None:
+        raise Forbidden("writes are disabled: the server has no KB_API_KEY configured")
+
+    # The schema declares the bearer scheme only where this server asks for it (a Depends on
+    # `bearer` is what puts it there): reads when KB_READ_KEY is set, writes when KB_API_KEY is.
+    # Without KB_API_KEY writes are refused with 403 whatever is sent, so no scheme is declared.
+    read = [Depends(read_access)] if settings.read_key else []
+    write = [Depends(write_access)] if settings.api_key else [Depends(writes_disabled)]
 
     @app.get("/healthz", response_model=s.Health, tags=["meta"])
     def healthz() -> dict:
@@ -115,26 +126,26 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
     def search(params: Annotated[s.SearchParams, Query()]) -> list[dict]:
         """Passages matching the query, best first, each with its exact source."""
         hits = kb.search(params.q, k=params.k, mode=params.mode, filters=params.filters(),
-                         as_of=_iso(params.as_of), all_versions=params.all_versions)
+                         as_of=params.as_of, all_versions=params.all_versions)
         return [h.to_dict() for h in hits]
 
     @app.post("/api/ask", response_model=s.AskResponse, dependencies=read, responses=ERRORS, tags=["read"])
     def ask(body: s.AskRequest) -> dict:
         """An answer quoted from the documents, every sentence with its [n] source marker."""
-        return kb.ask(body.question, k=body.k, as_of=_iso(body.as_of))
+        return kb.ask(body.question, k=body.k, as_of=body.as_of)
 
     @app.get("/api/compare", response_model=s.CompareResponse, dependencies=read, responses=ERRORS,
              tags=["read"])
     def compare(params: Annotated[s.CompareParams, Query()]) -> dict:
         """Each document's best passage on a topic, grouped side by side."""
-        return kb.compare(params.q, by=params.by, filters=params.filters(), as_of=_iso(params.as_of))
+        return kb.compare(params.q, by=params.by, filters=params.filters(), as_of=params.as_of)
 
     @app.get("/api/compare/matrix", response_model=s.MatrixResponse, dependencies=read, responses=ERRORS,
              tags=["read"])
     def compare_matrix(params: Annotated[s.MatrixParams, Query()]) -> dict:
         """Comparison matrix (对比表): aspects × places, each cell the best passage or null (未见相关规定)."""
         return kb.matrix(params.q, aspects=params.aspects, places=params.places, by=params.by,
-                         filters=params.filters(), as_of=_iso(params.as_of))
+                         filters=params.filters(), as_of=params.as_of)
 
     @app.get("/api/compare/matrix/export", response_class=Response, response_model=None, dependencies=read,
              tags=["read"], responses={**EXPORT_ERRORS, 200: {"description": "the matrix file, as an attachment",
@@ -144,7 +155,7 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
         from kb.matrix_export import export_matrix
 
         m = kb.matrix(params.q, aspects=params.aspects, places=params.places, by=params.by,
-                      filters=params.filters(), as_of=_iso(params.as_of))
+                      filters=params.filters(), as_of=params.as_of)
         content, media_type, name = export_matrix(kb, m, params.format)
         return _attachment(content, media_type, name, f"matrix.{params.format}")
 
@@ -158,14 +169,14 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
              tags=["read"])
     def documents(params: Annotated[s.DocumentsParams, Query()]) -> dict:
         total, rows = kb.documents(params.filters(), offset=params.offset, limit=params.limit,
-                                   status=params.status, as_of=_iso(params.as_of))
+                                   status=params.status, as_of=params.as_of)
         return {"total": total, "items": rows}
 
     @app.get("/api/versions", response_model=s.VersionsResponse, dependencies=read, responses=ERRORS,
              tags=["read"])
     def versions(params: Annotated[s.VersionsParams, Query()]) -> dict:
         """Every version of a text (by title, doc_id or path): status, dates and history, newest first."""
-        return kb.versions(params.q, as_of=_iso(params.as_of))
+        return kb.versions(params.q, as_of=params.as_of)
 
     @app.get("/api/documents/{doc_id:path}", response_model=s.DocumentDetail, dependencies=read,
              responses=ERRORS, tags=["read"])
@@ -179,7 +190,8 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
 
     @app.post("/api/documents", response_model=s.IngestResult, dependencies=write, responses=ERRORS,
               tags=["write"])
-    def upload(files: Annotated[list[UploadFile], File(description="one or more .txt .md .html .htm .pdf .docx")]
+    def upload(files: Annotated[list[UploadFile], File(
+            min_length=1, description="one or more files named *.txt *.md *.html *.htm *.pdf *.docx (else 415)")]
                ) -> dict:
         """Ingest uploaded files as uploads/<file name>; the whole request is refused if any file is bad."""
         batch = []
@@ -217,7 +229,40 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
         return FileResponse(STATIC / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    if mcp_server is not None:
+        _add_mcp_route(app, mcp_server, settings, host)
     return app
+
+
+def _add_mcp_route(app: FastAPI, server, settings: Settings, host: str) -> None:
+    """MCP over streamable HTTP at exactly /mcp (a mount would redirect /mcp to /mcp/, which not
+    every assistant follows), behind the read key like the other reads; not in the OpenAPI schema.
+    Stateless, JSON responses: the tools are read-only, so no session needs to outlive a request."""
+    from starlette.routing import Route
+
+    inner = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True,
+                                       host=host)
+
+    class Guarded:  # an ASGI app, not a function: Starlette then passes every method through
+        async def __call__(self, scope, receive, send) -> None:
+            if settings.read_key and not _key_matches(await bearer(Request(scope)), settings.read_key,
+                                                      settings.api_key):
+                await _error(401, "unauthorized", "MCP needs 'Authorization: Bearer <KB_READ_KEY>' "
+                                                  "(missing or wrong key)")(scope, receive, send)
+                return
+            await inner(scope, receive, send)
+
+    app.router.routes.append(Route("/mcp", endpoint=Guarded()))
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods of every route at this path, for a 405's Allow header (RFC 9110). Starlette's
+    own lists only the first matching route's, e.g. GET but not DELETE for one document."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -240,7 +285,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 413: "too_large", 415: "unsupported_type"}.get(exc.status_code, "error")
-        return _error(exc.status_code, code, str(exc.detail))
+        headers = {"Allow": _allowed_methods(request)} if exc.status_code == 405 else exc.headers
+        return _error(exc.status_code, code, str(exc.detail), headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -6,7 +6,6 @@ check them at the edge, so the pipeline never depends on pydantic.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -17,7 +16,8 @@ Mode = Literal["hybrid", "dense", "lexical"]
 Status = Literal["current", "superseded", "repealed", "expired", "not_yet_effective", "unknown"]
 Level = Literal["law", "admin_regulation", "local_regulation", "dept_rule", "local_rule", "judicial_interpretation",
                 "normative", "none"]
-AS_OF = "validity as of this date (YYYY-MM-DD); default today"
+AS_OF = "validity as of this date (YYYY-MM-DD, a real calendar date, else 422); default today"
+DATE = r"^\d{4}-\d{2}-\d{2}$"
 GroupBy = Literal["region", "province", "doc_type", "year"]
 
 
@@ -76,8 +76,12 @@ class QueryParams(BaseModel):
 
     type: str | None = Field(None, max_length=200, description="doc_type filter; several comma-separated")
     region: str | None = Field(None, max_length=100, description="region substring: 河南 matches 河南省漯河市")
-    year_from: int | None = Field(None, ge=1000, le=9999, description="earliest document year (inclusive)")
-    year_to: int | None = Field(None, ge=1000, le=9999, description="latest document year (inclusive)")
+    # year_from <= year_to is a rule across two fields, which JSON Schema cannot state: it is
+    # stated in words here, and schemathesis.toml lets these operations answer 422 for it.
+    year_from: int | None = Field(None, ge=1000, le=9999,
+                                  description="earliest document year (inclusive); not after year_to, else 422")
+    year_to: int | None = Field(None, ge=1000, le=9999,
+                                description="latest document year (inclusive); not before year_from, else 422")
 
     @model_validator(mode="after")
     def _years_in_order(self):
@@ -95,7 +99,7 @@ class SearchParams(QueryParams):
     q: str = Field(min_length=1, max_length=500, description="the query (1–500 characters after trimming)")
     k: int = Field(10, ge=1, le=50, description="number of hits to return")
     mode: Mode = Field("hybrid", description="hybrid (dense + BM25 fused), dense only, or lexical only")
-    as_of: dt.date | None = Field(None, description=AS_OF)
+    as_of: str | None = Field(None, pattern=DATE, description=AS_OF)
     all_versions: bool = Field(False, description="every version of a text, each with its status (default: only "
                                                   "the version in force, the others listed in `versions`)")
 
@@ -103,7 +107,7 @@ class SearchParams(QueryParams):
 class CompareParams(QueryParams):
     q: str = Field(min_length=1, max_length=500, description="the topic to compare (1–500 characters)")
     by: GroupBy = Field("region", description="group by region string, province, doc_type or year")
-    as_of: dt.date | None = Field(None, description=AS_OF)
+    as_of: str | None = Field(None, pattern=DATE, description=AS_OF)
 
 
 class MatrixParams(QueryParams):
@@ -115,7 +119,7 @@ class MatrixParams(QueryParams):
         "columns, comma-separated: places (北京,上海,广东,全国 — a place matches any region containing it), or "
         "doc types / years with `by`; empty: the groups whose documents address the topic"))
     by: GroupBy = Field("region", description="what the columns are: region, province, doc_type or year")
-    as_of: dt.date | None = Field(None, description="cells from the versions in force on this date (default today)")
+    as_of: str | None = Field(None, pattern=DATE, description="cells from the versions in force on this date (default today)")
 
 
 class MatrixExportParams(MatrixParams):
@@ -126,14 +130,14 @@ class DocumentsParams(QueryParams):
     offset: int = Field(0, ge=0, le=2**63 - 1, description="rows to skip")
     limit: int = Field(50, ge=1, le=200, description="rows to return (at most 200)")
     status: Status | None = Field(None, description="only documents with this validity status")
-    as_of: dt.date | None = Field(None, description=AS_OF)
+    as_of: str | None = Field(None, pattern=DATE, description=AS_OF)
 
 
 class VersionsParams(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
 
     q: str = Field(min_length=1, max_length=300, description="a title (with or without 中华人民共和国), doc_id or path")
-    as_of: dt.date | None = Field(None, description=AS_OF)
+    as_of: str | None = Field(None, pattern=DATE, description=AS_OF)
 
 
 class AskRequest(BaseModel):
@@ -141,7 +145,7 @@ class AskRequest(BaseModel):
 
     question: str = Field(min_length=1, max_length=500, description="the question, in Chinese")
     k: int = Field(5, ge=1, le=50, description="passages retrieved to answer from")
-    as_of: dt.date | None = Field(None, description="answer from the texts in force on this date (default today)")
+    as_of: str | None = Field(None, pattern=DATE, description="answer from the texts in force on this date (default today)")
 
 
 class AskResponse(BaseModel):
@@ -313,7 +317,9 @@ class Deleted(BaseModel):
 class ExportItem(BaseModel):
     doc_id: str = Field(min_length=1, max_length=200, description="document id (or path)")
     start: int = Field(ge=0, description="start offset of the passage in the document text")
-    end: int = Field(gt=0, description="end offset (exclusive); must be > start and ≤ text length")
+    # end > start and end <= the document's length cannot be stated in JSON Schema (see schemathesis.toml)
+    end: int = Field(gt=0, description="end offset (exclusive); must be > start and ≤ the document's text "
+                                       "length, else 422")
     text: str | None = Field(None, max_length=200_000, description=(
         "the passage as it was added; when given it must still equal the stored text (409 quote_changed "
         "otherwise), so a quotation is never silently replaced"))

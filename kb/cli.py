@@ -305,12 +305,21 @@ def stats(index: IndexOpt = None) -> None:
 
 
 @app.command()
-def serve(index: IndexOpt = None, host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(index: IndexOpt = None, host: str = "127.0.0.1", port: int = 8000,
+          mcp: Annotated[bool, typer.Option("--mcp", help="also serve the MCP tools at /mcp (streamable HTTP)")]
+          = False) -> None:
     """Serve the web page and the JSON API."""
     import uvicorn
 
     from api.app import create_app
-    uvicorn.run(create_app(_open(index)), host=host, port=port)
+    uvicorn.run(create_app(_open(index), mcp=mcp, host=host), host=host, port=port)
+
+
+@app.command(name="mcp")
+def mcp_stdio(index: IndexOpt = None) -> None:
+    """Serve read-only MCP tools (search, get_passage, get_document, ask, compare) over stdio, for assistants."""
+    from kb.mcp_server import run_stdio
+    run_stdio(_open(index))
 
 
 def main() -> None:
