@@ -7,7 +7,7 @@ with the same e5-small, BM25 over jieba ``lcut_for_search`` tokens, FAISS, and a
 EnsembleRetriever. No titles or section paths are added to the chunks (Chatchat does not).
 
     python -m bench.baseline_eval --index indexes/eval --docs 3                        # proof run
-    python -m bench.baseline_eval --index indexes/eval --docs 0 --max-embed-chars 0    # full (~20 min)
+    python -m bench.baseline_eval --index indexes/eval --docs 0 --max-embed-chars 0    # full (~22 min)
 
 Chunk embeddings are cached in bench/results/baseline_cache.sqlite (the eval index's own cache
 is read too, in case a text coincides), so a second run embeds nothing.
