@@ -7,7 +7,7 @@ with the same e5-small, BM25 over jieba ``lcut_for_search`` tokens, FAISS, and a
 EnsembleRetriever. No titles or section paths are added to the chunks (Chatchat does not).
 
     python -m bench.baseline_eval --index indexes/eval --docs 3                        # proof run
-    python -m bench.baseline_eval --index indexes/eval --docs 0 --max-embed-chars 0    # full (~20 min)
+    python -m bench.baseline_eval --index indexes/eval --docs 0 --max-embed-chars 0    # full (~22 min)
 
 Chunk embeddings are cached in bench/results/baseline_cache.sqlite (the eval index's own cache
 is read too, in case a text coincides), so a second run embeds nothing.
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.langchain_alt import build_langchain, cached_embeddings
-from bench.measure import RESULTS, log, save_result
+from bench.measure import DEV_SET, RESULTS, log, save_result
 
 ROOT = Path(__file__).resolve().parent.parent
 CHUNK, OVERLAP = 750, 150
@@ -111,7 +111,7 @@ def load_documents(index: Path, dev: Path, docs: int) -> list[tuple[str, str]]:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--index", type=Path, default=ROOT / "indexes/eval", help="eval index: canonical texts + cache")
-    p.add_argument("--dev", type=Path, default=Path("/work/shared/eval/dev.jsonl"))
+    p.add_argument("--dev", type=Path, default=DEV_SET)
     p.add_argument("--docs", type=int, default=3, help="documents to use (0 = all)")
     p.add_argument("--embedder", default="e5-small")
     p.add_argument("--cache", type=Path, default=RESULTS / "baseline_cache.sqlite")

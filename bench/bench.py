@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.measure import RESULTS, log
+from bench.measure import RESULTS, log, scratch
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("ingest", "scale", "http", "langchain", "report")
@@ -54,7 +54,7 @@ def commands(args) -> dict[str, list[list[str]]]:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--index", type=Path, default=ROOT / "indexes/eval", help="the eval index (read, never written)")
-    p.add_argument("--work", type=Path, default=Path("/tmp/fazhi-bench"), help="scratch folder (GBs at 1M)")
+    p.add_argument("--work", type=Path, default=scratch("fazhi-bench"), help="scratch folder (GBs at 1M)")
     p.add_argument("--sizes", default="100000,1000000", help="synthetic index sizes in chunks")
     p.add_argument("--duration", type=float, default=30.0, help="seconds per HTTP concurrency level")
     p.add_argument("--queries", type=int, default=200)

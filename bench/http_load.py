@@ -22,7 +22,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.measure import cpu_seconds, log, percentiles, rss_mb, save_result
+from bench.measure import DEV_SET, cpu_seconds, log, percentiles, rss_mb, save_result, scratch
 from bench.queries import load_queries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +43,7 @@ def server(index: Path, port: int, ready_timeout: float = 300.0):
 
     cmd = [sys.executable, "-m", "kb.cli", "serve", "--index", str(index), "--host", HOST, "--port", str(port)]
     env = {**os.environ, "KB_READ_KEY": "", "PYTHONUNBUFFERED": "1"}
-    logf = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"fazhi-bench-server-{port}.log", "w")
+    logf = open(scratch(f"fazhi-bench-server-{port}.log"), "w")
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=logf, stderr=subprocess.STDOUT)
     try:
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--clients", default="1,8,32", help="concurrency levels, comma-separated")
     p.add_argument("--duration", type=float, default=30.0, help="seconds per level")
     p.add_argument("--mode", default="hybrid", choices=("hybrid", "dense", "lexical"))
-    p.add_argument("--dev", type=Path, default=Path("/work/shared/eval/dev.jsonl"))
+    p.add_argument("--dev", type=Path, default=DEV_SET)
     p.add_argument("--queries", type=int, default=2000,
                    help="distinct queries cycled; above the server's 1,024-entry LRU every request embeds")
     p.add_argument("--query-store", type=Path,

@@ -2,7 +2,9 @@
 jieba ``lcut_for_search``) + FAISS vector store + EnsembleRetriever 0.5/0.5, against our indexes.
 
     python -m bench.langchain_alt --index indexes/eval
-    python -m bench.langchain_alt --index /tmp/fazhi-scale/n100000 --cache-from indexes/eval --name langchain_100k
+    python -m bench.langchain_alt --index WORK/n100000 --cache-from indexes/eval --name langchain_100k
+
+(WORK: the --work folder of bench.scale, fazhi-scale in the temporary directory by default.)
 
 Both sides index the same texts (title + section path + chunk, as our embedder sees them) and
 the same vectors, read from our embedding cache through a LangChain ``Embeddings`` wrapper (no
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import latency, synth
-from bench.measure import log, percentiles, rss_mb, save_result
+from bench.measure import DEV_SET, log, percentiles, rss_mb, save_result, scratch
 from bench.queries import load_queries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,8 +129,8 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--index", type=Path, default=ROOT / "indexes/eval", help="our index (chunks, and our side)")
     p.add_argument("--cache-from", type=Path, help="index whose embedding cache holds the vectors (default --index)")
-    p.add_argument("--work", type=Path, default=Path("/tmp/fazhi-langchain"), help="copy of --index is made here")
-    p.add_argument("--dev", type=Path, default=Path("/work/shared/eval/dev.jsonl"))
+    p.add_argument("--work", type=Path, default=scratch("fazhi-langchain"), help="copy of --index is made here")
+    p.add_argument("--dev", type=Path, default=DEV_SET)
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--name", default="langchain_10k", help="result file name under bench/results/")
     args = p.parse_args(argv)

@@ -1,5 +1,6 @@
 """Small measuring tools shared by the bench scripts: latency percentiles, stage timers,
-process memory, machine load, result files. Nothing here knows about kb."""
+process memory, machine load, result files, and where data and scratch folders are by default.
+Nothing here knows about kb."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -15,6 +17,14 @@ from pathlib import Path
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"  # git-ignored
+# the corpus and eval set sit beside the repository, in ../shared (as CI checks them out)
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+DEV_SET = SHARED / "eval" / "dev.jsonl"
+
+
+def scratch(name: str) -> Path:
+    """A default scratch folder in the system's temporary directory (``$TMPDIR`` honoured)."""
+    return Path(tempfile.gettempdir()) / name
 
 
 def log(msg: str) -> None:

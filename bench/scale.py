@@ -2,7 +2,7 @@
 100k / 1M-chunk indexes, IVF-SQ8 recall@10 against exact search with an nprobe sweep, the cost
 of one write (ingest + remove of a real law), and a memory breakdown of a freshly opened index.
 
-    python -m bench.scale --source indexes/eval --sizes 100000,1000000 --work /tmp/fazhi-scale
+    python -m bench.scale --source indexes/eval --sizes 100000,1000000   # --work: fazhi-scale in the temp dir
 
 Synthetic indexes replicate the source's chunks and token lists and use random unit vectors
 for the dense side (see bench/synth.py). Results go to bench/results/scale.json.
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import latency, synth
-from bench.measure import log, percentiles, rss_mb, save_result
+from bench.measure import DEV_SET, SHARED, log, percentiles, rss_mb, save_result, scratch
 from bench.queries import load_queries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -217,13 +217,13 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--source", type=Path, default=ROOT / "indexes/eval", help="real index to replicate")
     p.add_argument("--sizes", default="100000,1000000", help="synthetic sizes (chunks), comma-separated")
-    p.add_argument("--work", type=Path, default=Path("/tmp/fazhi-scale"), help="where synthetic indexes go")
-    p.add_argument("--dev", type=Path, default=Path("/work/shared/eval/dev.jsonl"))
+    p.add_argument("--work", type=Path, default=scratch("fazhi-scale"), help="where synthetic indexes go")
+    p.add_argument("--dev", type=Path, default=DEV_SET)
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--flat-max", type=int, default=200_000, help="IVF-SQ8 above this many chunks")
     p.add_argument("--no-source", action="store_true", help="skip measuring the source index itself")
     p.add_argument("--refresh", action="store_true", help="also time one write (ingest + remove of a real law)")
-    p.add_argument("--corpus", type=Path, default=Path("/work/shared/corpus"), help="where --refresh finds its law")
+    p.add_argument("--corpus", type=Path, default=SHARED / "corpus", help="where --refresh finds its law")
     p.add_argument("--e5fit", action="store_true", help="also sweep recall on e5-fitted vectors (IVF sizes)")
     p.add_argument("--keep", action="store_true", help="keep synthetic indexes (for http_load --index)")
     p.add_argument("--reuse", action="store_true", help="measure synthetic indexes kept by an earlier --keep run")
