@@ -234,21 +234,13 @@ def serve(index: IndexOpt = None, host: str = "127.0.0.1", port: int = 8000) -> 
 
 
 def main() -> None:
+    """The console script. Typer's standalone mode turns typer.Exit into the exit status, usage
+    errors into 2 with the usage text, and Ctrl-C into 1; only KBError is ours to render."""
     try:
-        app(standalone_mode=False)
+        app(standalone_mode=True)
     except KBError as e:
         typer.echo(f"error: {e.detail}", err=True)
         sys.exit(1)
-    except (typer.Exit, SystemExit) as e:
-        sys.exit(getattr(e, "exit_code", getattr(e, "code", 0)) or 0)
-    except typer.Abort:
-        sys.exit(130)
-    except Exception as e:  # click usage errors
-        import click
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        raise
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -85,3 +87,48 @@ def test_errors_are_one_line_not_tracebacks(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: no index at") and "Traceback" not in proc.stderr
+
+
+# ---- exit codes through the installed console script ------------------------------------------
+KB_SCRIPT = Path(sys.executable).with_name("kb")
+
+
+def kb_script(*args: str) -> subprocess.CompletedProcess:
+    assert KB_SCRIPT.exists(), f"the kb console script is not installed beside {sys.executable}"
+    return subprocess.run([str(KB_SCRIPT), *args], capture_output=True, text=True, timeout=300)
+
+
+def test_script_ingest_with_a_bad_file_exits_2(tmp_path, small_corpus):
+    (small_corpus / "坏.pdf").write_bytes(b"%PDF-1.4 truncated")
+    proc = kb_script("ingest", str(small_corpus), "--index", str(tmp_path / "idx"), "--embedder", "fake")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "ingested 3" in proc.stdout and "FAILED  坏.pdf: PDF is truncated or damaged" in proc.stdout
+    again = kb_script("ingest", str(small_corpus / "004_6277130b06efc827.txt"), "--index", str(tmp_path / "idx"))
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_script_check_on_a_damaged_index_exits_1(tmp_path, small_corpus):
+    idx = tmp_path / "idx"
+    assert kb_script("ingest", str(small_corpus), "--index", str(idx), "--embedder", "fake").returncode == 0
+    assert kb_script("check", "--index", str(idx)).returncode == 0
+    con = sqlite3.connect(idx / "store.sqlite")
+    with con:  # a chunk's text no longer matches its document's span
+        con.execute("UPDATE chunks SET text = text || '篡改' WHERE chunk_id = (SELECT MIN(chunk_id) FROM chunks)")
+    con.close()
+    proc = kb_script("check", "--index", str(idx))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("PROBLEMS") and "differs from document text" in proc.stdout
+
+
+@pytest.mark.parametrize("args", [["ingest", "--no-such-option"], ["search"], ["frobnicate"], []])
+def test_script_usage_errors_exit_2(args):
+    proc = kb_script(*args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Usage:" in proc.stdout + proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_script_missing_index_exits_1(tmp_path):
+    for args in (["search", "行政执法"], ["check"], ["doc", "x"]):
+        proc = kb_script(*args, "--index", str(tmp_path / "none"))
+        assert proc.returncode == 1, (args, proc.stdout + proc.stderr)
+        assert proc.stderr.startswith("error: no index at") and "Traceback" not in proc.stderr

@@ -198,10 +198,8 @@ def test_huge_paging_numbers_are_422_not_500(client, kb_a):
     for params in ({"offset": 2**63}, {"offset": 10**30}, {"limit": 2**64}):
         _ok_or_422(*asgi_get(client.app, "/api/documents", "&".join(f"{k}={v}" for k, v in params.items())),
                    next(iter(params)))
-    try:
+    with pytest.raises(InvalidInput, match="offset must be 0 or more"):
         kb_a.documents(offset=2**63)
-    except InvalidInput:
-        pass
 
 
 # ---- random files ----------------------------------------------------------------------------
