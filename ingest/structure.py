@@ -115,8 +115,10 @@ class _Candidate:
     first_one: bool = False
 
 
-def find_sections(text: str, explicit: list[tuple[int, int]] | None = None) -> list[Section]:
-    """Sections of ``text``; ``explicit`` = (line offset, level) of Word heading-styled lines."""
+def find_sections(text: str, explicit: list[tuple[int, int]] | None = None,
+                  not_headings: set[int] | frozenset[int] = frozenset()) -> list[Section]:
+    """Sections of ``text``; ``explicit`` = (line offset, level) of Word heading-styled lines;
+    ``not_headings`` = line offsets that are never headings (table rows: 一、 in a 序号 cell)."""
     explicit_at = dict(explicit or [])
     lines: list[tuple[int, str]] = []
     pos = 0
@@ -129,7 +131,7 @@ def find_sections(text: str, explicit: list[tuple[int, int]] | None = None) -> l
     pats = patterns()
     for i, (start, line) in enumerate(lines):
         body = line.strip(_LEAD)
-        if not body:
+        if not body or start in not_headings:
             continue
         if start in explicit_at:
             candidates.append(_Candidate(start, explicit_at[start], "docx", None, _cap(body)))
