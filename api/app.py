@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import schemas as s
+from ingest import SUPPORTED_SUFFIXES
 from kb.errors import Forbidden, InvalidInput, KBError, NotFound, TooLarge, Unauthorized, UnsupportedType
 from kb.settings import Settings
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kb.api")
 STATIC = Path(__file__).parent / "static"
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+UPLOAD_SUFFIXES = SUPPORTED_SUFFIXES  # every format `kb ingest` reads
 UPLOAD_DIR = "uploads/"
 ERRORS = {code: {"model": s.ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422)}
 bearer = HTTPBearer(auto_error=False, description="KB_API_KEY for writes; KB_READ_KEY (or the API key) for reads")
@@ -134,7 +135,7 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
 
     @app.post("/api/documents", response_model=s.IngestResult, dependencies=write, responses=ERRORS,
               tags=["write"])
-    def upload(files: Annotated[list[UploadFile], File(description="one or more .txt .md .html .htm .pdf .docx")]
+    def upload(files: Annotated[list[UploadFile], File(description="one or more files: " + " ".join(SUPPORTED_SUFFIXES))]
                ) -> dict:
         """Ingest uploaded files as uploads/<file name>; the whole request is refused if any file is bad."""
         batch = []

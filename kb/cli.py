@@ -41,6 +41,10 @@ def ingest(
     list_file: Annotated[Path | None, typer.Option("--list", help="file with one path per line (relative to --root)")]
     = None,
     as_json: JsonOpt = False,
+    sync: Annotated[bool, typer.Option("--sync", help="also remove stored documents whose files under the "
+                                                        "given folders are gone (mirror a folder)")] = False,
+    report: Annotated[Path | None, typer.Option("--report", help="write a JSON report: one entry per file "
+                                                                 "with its status and reason")] = None,
 ) -> None:
     """Load, clean, structure, chunk, embed and index documents. Unchanged files are skipped."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -62,17 +66,23 @@ def ingest(
             if stage not in tasks:
                 tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
-        summary = kbase.ingest(targets, root=root, progress=progress)
+        summary = kbase.ingest(targets, root=root, progress=progress, sync=sync)
+    if report is not None:
+        report.write_text(json.dumps({"index": str(kbase.dir), "summary": summary.line(), "files": summary.entries()},
+                                     ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if as_json:
         _dump(summary.to_dict())
     else:
         err = typer.echo
-        err(f"ingested {len(summary.ingested)}, unchanged {len(summary.unchanged)}, failed {len(summary.failed)}"
-            + (f", skipped {len(summary.skipped)}" if summary.skipped else "") + f"  → {kbase.dir}")
+        err(f"{summary.line()}  → {kbase.dir}")
         for path, reason in summary.failed:
             err(f"  FAILED  {path}: {reason}")
+        for path, reason in summary.warnings:
+            err(f"  warning {path}: {reason}")
         for path, reason in summary.skipped:
             err(f"  skipped {path}: {reason}")
+        for path in summary.removed:
+            err(f"  removed {path}: its file is gone")
     raise typer.Exit(2 if summary.failed else 0)
 
 
@@ -107,6 +117,13 @@ def doc(id_or_path: str, index: IndexOpt = None, as_json: JsonOpt = False) -> No
         return
     for key in ("doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number"):
         typer.echo(f"{key:>10}: {d[key]}")
+    r = d.get("report") or {}
+    if r:
+        ocr = f", OCR'd pages {r['pages_ocr']} (confidence {r['ocr_confidence']})" if r.get("pages_ocr") else ""
+        typer.echo(f"{'report':>10}: {r.get('chars', 0)} chars" + (f", {r['pages']} pages" if r.get("pages") else "")
+                   + ocr + (f", pages without text {r['pages_failed']}" if r.get("pages_failed") else ""))
+        for w in r.get("warnings", []):
+            typer.echo(f"{'':12}warning: {w}")
     typer.echo(f"{'sections':>10}:")
     for s in d["sections"]:
         typer.echo(f"{'':12}{' › '.join(s['path'])}  [{s['start']}:{s['end']}]")

@@ -46,7 +46,9 @@ CREATE TABLE IF NOT EXISTS embeddings (
 
 # Columns added to ``documents`` after the first schema: (name, SQL type with default). A store
 # written before gets them on open (ALTER TABLE ... ADD COLUMN), so no document is re-ingested.
-ADDED_COLUMNS: tuple[tuple[str, str], ...] = ()
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("report", "TEXT NOT NULL DEFAULT '{}'"),  # JSON of ingest.records.LoadReport: pages, OCR, warnings
+)
 
 DOC_FIELDS = ("doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number")
 
@@ -154,6 +156,7 @@ class Store:
             "region": doc.region, "date": doc.date, "year": year_of(doc.date), "issuer": doc.issuer,
             "doc_number": doc.doc_number, "source_format": doc.source_format, "content_hash": doc.content_hash,
             "text": doc.text, "pages": json.dumps(doc.pages), "ingested_at": now,
+            "report": json.dumps(doc.report.to_dict(), ensure_ascii=False),
         }  # fmt: skip
         with self.write() as con:
             self._delete(con, doc_id)
@@ -191,6 +194,11 @@ class Store:
         con.execute("DELETE FROM sections WHERE doc_id = ?", (doc_id,))
         con.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
         return existed
+
+    def paths_under(self, prefix: str) -> list[str]:
+        """Stored document paths starting with ``prefix`` ("" for all)."""
+        return [r[0] for r in self.con.execute("SELECT path FROM documents WHERE substr(path, 1, ?) = ?",
+                                               (len(prefix), prefix))]
 
     def find_doc_id(self, id_or_path: str) -> str | None:
         row = self.con.execute(
