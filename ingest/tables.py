@@ -11,8 +11,8 @@ import re
 
 HEADER_CELL_MAX = 16  # a header cell is a short label, not a sentence
 _SENTENCE = re.compile(r"[。；;！？!?]")
-# numbers and list enumerators (12, 3.5%, 一、, （二）) are values, never column labels
-_NUMBER = re.compile(r"^(?:[\d.,，%％\s]+|[（(]?[\d一二三四五六七八九十]+[)）、.．]?)$")
+# numbers (12, 3.5%) and cells opening with a list enumerator (一、, （二）, 3.) are values, never labels
+_NUMBER = re.compile(r"^(?:[\d.,，%％\s]+$|[（(]?[\d一二三四五六七八九十]+[)）、.．])")
 CELL_JOIN = " "
 PAIR_JOIN = "；"
 LABEL_SEP = "："
