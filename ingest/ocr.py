@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -26,6 +27,7 @@ PAGE_TIMEOUT_S = 120
 MAX_OCR_PAGES = 1000  # ~1 h of OCR on one core: more is a job for a dedicated OCR service
 LOW_CONFIDENCE = 70  # mean word confidence below this earns a warning to check the text
 SPACE_GAP = 1.55  # adjacent CJK centres sit ~1.0–1.3 em apart (after ，), ~1.7 across a space
+_PDFIUM = threading.Lock()  # pdfium is not thread-safe; the API parses uploads in a thread pool
 _CJK_PUNCT = frozenset("，、。；：？！”’）》〕】")
 _MEANINGFUL = re.compile(r"[\w\u3400-\u9fff]")
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]$")
@@ -86,6 +88,11 @@ class Recovered:
 
 def recover(data: bytes, bad: dict[int, str], total: int, path: str) -> Recovered:
     """OCR the pages in ``bad`` (page → why); IngestError when that is impossible or finds nothing."""
+    with _PDFIUM:  # OCR is CPU-bound anyway: one document's pages at a time
+        return _recover(data, bad, total, path)
+
+
+def _recover(data: bytes, bad: dict[int, str], total: int, path: str) -> Recovered:
     import pypdfium2 as pdfium
 
     out = Recovered()
