@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from api import schemas as s
+from ingest import SUPPORTED_SUFFIXES
 from kb.errors import Forbidden, InvalidInput, KBError, NotFound, TooLarge, Unauthorized, UnsupportedType
 from kb.settings import Settings
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kb.api")
 STATIC = Path(__file__).parent / "static"
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+UPLOAD_SUFFIXES = SUPPORTED_SUFFIXES  # every format `kb ingest` reads
 UPLOAD_DIR = "uploads/"
 ERRORS = {code: {"model": s.ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422)}
 EXPORT_ERRORS = {**ERRORS, 409: {"model": s.ErrorBody, "description": "a quotation no longer matches the stored text"}}
@@ -191,7 +192,7 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
     @app.post("/api/documents", response_model=s.IngestResult, dependencies=write, responses=ERRORS,
               tags=["write"])
     def upload(files: Annotated[list[UploadFile], File(
-            min_length=1, description="one or more files named *.txt *.md *.html *.htm *.pdf *.docx (else 415)")]
+            min_length=1, description="one or more files: " + " ".join(SUPPORTED_SUFFIXES) + " (else 415)")]
                ) -> dict:
         """Ingest uploaded files as uploads/<file name>; the whole request is refused if any file is bad."""
         batch = []

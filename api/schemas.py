@@ -223,7 +223,16 @@ class ChunkOut(BaseModel):
     section: list[str] = Field(description="section path of the passage")
     start: int = Field(description="start offset in the text")
     end: int = Field(description="end offset in the text")
-    page: int | None = Field(description="1-based PDF page, null for other formats")
+    page: int | None = Field(description="1-based page (PDF, OFD), null for other formats")
+
+
+class IngestReportOut(BaseModel):
+    pages: int | None = Field(default=None, description="pages of a paged format (PDF, OFD); null otherwise")
+    pages_ocr: list[int] = Field(default_factory=list, description="1-based pages whose text came from OCR")
+    pages_failed: list[int] = Field(default_factory=list, description="pages that gave no text")
+    chars: int = Field(default=0, description="characters of the canonical text")
+    warnings: list[str] = Field(default_factory=list, description="caveats found while reading the file")
+    ocr_confidence: float | None = Field(default=None, description="mean OCR word confidence (0–100)")
 
 
 class DocumentDetail(BaseModel):
@@ -238,6 +247,8 @@ class DocumentDetail(BaseModel):
     text: str = Field(description="the canonical document text all offsets refer to")
     sections: list[SectionOut] = Field(description="heading outline, in document order")
     chunks: list[ChunkOut] = Field(description="indexed passages, in document order")
+    report: IngestReportOut = Field(default_factory=IngestReportOut,
+                                    description="what reading the file took (pages, OCR, warnings)")
     level: Level = Field(description="效力级别")
     organ: str = Field(description="制定机关, '' unknown")
     promulgated: str | None = Field(description="公布日期, ISO")
@@ -307,6 +318,8 @@ class IngestResult(BaseModel):
     unchanged: list[str] = Field(description="paths already indexed with identical content")
     failed: list[FailedFile] = Field(description="files that could not be read")
     skipped: list[FailedFile] = Field(description="files of unsupported kinds")
+    warnings: list[FailedFile] = Field(default_factory=list,
+                                       description="files ingested with a caveat (OCR'd pages, pages without text)")
 
 
 class Deleted(BaseModel):

@@ -10,6 +10,7 @@ from functools import cache
 from ingest.data import rows
 from ingest.load import Loaded
 from ingest.records import IngestError
+from ingest.tables import table_lines
 
 # Zip-bomb guard, checked on the ZIP directory before python-docx inflates anything. Declared
 # sizes can be trusted: zipfile refuses to inflate a member past its declared size.
@@ -45,9 +46,15 @@ def load_docx(data: bytes, path: str) -> Loaded:
     heading_re, title_re = _style_patterns()
     lines: list[str] = []
     headings: list[tuple[int, int]] = []
+    rows: list[int] = []
     meta: dict[str, str] = {}
     offset = 0
     for text, style in blocks:
+        if style is TABLE_ROW:
+            rows.append(offset)
+            lines.append(text)
+            offset += len(text) + 1
+            continue
         text = text.replace("\r", "").replace("\x0b", "\n")
         stripped = text.strip()
         if stripped:
@@ -64,7 +71,7 @@ def load_docx(data: bytes, path: str) -> Loaded:
         core_title = ""
     if core_title and "title" not in meta:
         meta["title"] = core_title
-    return Loaded(text="\n".join(lines), fmt="docx", headings=headings, meta=meta)
+    return Loaded(text="\n".join(lines), fmt="docx", headings=headings, meta=meta, table_lines=rows)
 
 
 def _size(n: int) -> str:
@@ -88,8 +95,11 @@ def _check_inflated_size(data: bytes, path: str) -> None:
                                     f"(limit {_size(MAX_XML_PART_BYTES)}): refusing a possible zip bomb")
 
 
+TABLE_ROW = object()  # the style of a table row's line: never a heading
+
+
 def _blocks(document):
-    """(text, style name) for every paragraph and table row, in document order."""
+    """(text, style name) for every paragraph, (line, TABLE_ROW) for every table row, in order."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
@@ -100,10 +110,9 @@ def _blocks(document):
             p = Paragraph(child, document)
             yield p.text, (p.style.name if p.style is not None else "") or ""
         elif tag == "tbl":
-            for row in Table(child, document).rows:
-                cells: list[str] = []
-                for cell in row.cells:
-                    t = cell.text.strip()
-                    if t and (not cells or cells[-1] != t):  # merged cells repeat their text
-                        cells.append(t)
-                yield " ".join(cells), ""
+            table = Table(child, document)
+            grid = [[cell.text for cell in row.cells] for row in table.rows]
+            # Word's "repeat as header row" marks a header; otherwise the first row is judged
+            marked = bool(table.rows) and bool(table.rows[0]._tr.xpath("./w:trPr/w:tblHeader"))
+            for line in table_lines(grid, header=True if marked else None):
+                yield line, TABLE_ROW

@@ -13,6 +13,9 @@ from functools import cache
 from ingest.data import rows
 from ingest.load import Loaded
 from ingest.records import IngestError
+from ingest.tables import locate, table_lines
+
+DATA_CELL_MAX = 200  # longer cells mean a layout table holding the article: rendered as blocks
 
 _SPACE = re.compile(r"[ \t\n\r\f\v]+")  # HTML collapses these; NBSP (&nbsp;) is kept as written
 _LABEL = re.compile(r"[\s\u3000:：]+")
@@ -44,8 +47,9 @@ def load_html(source: str, path: str) -> Loaded:
     for tag in rules["drop"]:
         for n in node.css(tag):
             n.decompose()
-    text = render(node, frozenset(rules["block"]))
-    return Loaded(text=text, fmt="html", meta=meta)
+    rows: list[str] = []
+    text = render(node, frozenset(rules["block"]), rows)
+    return Loaded(text=text, fmt="html", meta=meta, table_lines=locate(text, rows))
 
 
 def _content_node(tree, rules):
@@ -78,8 +82,9 @@ def _content_node(tree, rules):
     return best if best_score >= 200 else body
 
 
-def render(node, blocks: frozenset[str]) -> str:
-    """Visible text of ``node``: block elements on their own lines, table cells space-separated."""
+def render(node, blocks: frozenset[str], table_rows: list[str] | None = None) -> str:
+    """Visible text of ``node``: block elements on their own lines; a data table one row a line
+    (ingest/tables.py), its lines also appended to ``table_rows``; layout tables' cells as blocks."""
     out: list[str] = []
 
     def walk(n) -> None:
@@ -91,6 +96,11 @@ def render(node, blocks: frozenset[str]) -> str:
                 continue
             elif tag == "br":
                 out.append("\n")
+            elif tag == "table" and (grid := _data_table(child)) is not None:
+                lines = table_lines(*grid)
+                out.append("\n" + "\n".join(lines) + "\n")
+                if table_rows is not None:
+                    table_rows.extend(lines)
             elif tag in ("td", "th"):
                 walk(child)
                 out.append(" ")
@@ -105,6 +115,24 @@ def render(node, blocks: frozenset[str]) -> str:
     lines = (line.strip(" ") for line in "".join(out).split("\n"))
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+def _data_table(table) -> tuple[list[list[str]], bool | None] | None:
+    """(cell texts by row, header flag) of a table holding data; None for a layout table (one that
+    nests tables or has a long cell: a page laid out in a table cell)."""
+    if len(table.css("table")) > 1:  # css() matches the table itself too
+        return None
+    rows: list[list[str]] = []
+    header: bool | None = None
+    for i, tr in enumerate(table.css("tr")):
+        cells = [c for c in tr.iter() if c.tag in ("td", "th")]
+        texts = [_SPACE.sub(" ", c.text(deep=True)).strip() for c in cells]
+        if any(len(t) > DATA_CELL_MAX for t in texts):
+            return None
+        if i == 0 and cells and (all(c.tag == "th" for c in cells) or (tr.parent and tr.parent.tag == "thead")):
+            header = True
+        rows.append(texts)
+    return rows, header
 
 
 def _page_meta(tree, rules) -> dict[str, str]:

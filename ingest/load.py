@@ -1,5 +1,5 @@
 """Bytes → text. Plain text is decoded here (UTF-8, GB18030/GBK, UTF-16); other formats go to
-their own loader (html.py, pdf.py, docx.py). Every failure is an IngestError with one clear line.
+their own loader (html.py, pdf.py, docx.py, word97.py for .doc/.wps, ofd.py). Every failure is an IngestError with one clear line.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from ingest.records import IngestError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
-SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
-FORMATS = {".txt": "txt", ".md": "md", ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
+SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".doc", ".wps", ".ofd")
+FORMATS = {".txt": "txt", ".md": "md", ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx",
+           ".doc": "doc", ".wps": "wps", ".ofd": "ofd"}
 
 
 @dataclass
@@ -23,6 +24,12 @@ class Loaded:
     pages: list[tuple[int, int, int]] = field(default_factory=list)  # (start, end, page) of ``text``
     headings: list[tuple[int, int]] = field(default_factory=list)  # (line offset, level): Word styles, Markdown '#'
     meta: dict[str, str] = field(default_factory=dict)  # title/date/issuer/doc_number stated by the file
+    page_count: int | None = None  # paged formats: pages in the file
+    pages_ocr: list[int] = field(default_factory=list)  # pages whose text came from OCR
+    pages_failed: list[int] = field(default_factory=list)  # pages that gave no text
+    ocr_confidence: float | None = None
+    warnings: list[str] = field(default_factory=list)
+    table_lines: list[int] = field(default_factory=list)  # line offsets of table rows: never headings
 
 
 def format_for(name: str, path: str) -> str:
@@ -52,6 +59,14 @@ def load(data: bytes, fmt: str, path: str) -> Loaded:
         from ingest.pdf import load_pdf
 
         return load_pdf(data, path)
+    if fmt in ("doc", "wps"):
+        from ingest.word97 import load_word97
+
+        return load_word97(data, fmt, path)
+    if fmt == "ofd":
+        from ingest.ofd import load_ofd
+
+        return load_ofd(data, path)
     from ingest.docx import load_docx
 
     return load_docx(data, path)

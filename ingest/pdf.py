@@ -1,4 +1,5 @@
-"""PDF → text with the page of every character (pypdf text layer; scanned PDFs have none)."""
+"""PDF → text with the page of every character: pypdf's text layer, and OCR (ingest/ocr.py) for
+the pages whose layer is missing or garbled (scans, print-to-PDF without a font map)."""
 
 from __future__ import annotations
 
@@ -47,10 +48,15 @@ def load_pdf(data: bytes, path: str, *, max_pages: int = MAX_PAGES) -> Loaded:
     except RecursionError:
         raise IngestError(path, "PDF is truncated or damaged: object tree too deep") from None
 
+    from ingest import ocr
+
+    bad = {n: why for n, text in enumerate(texts, 1) if (why := ocr.judge(text))}
+    found = ocr.recover(data, bad, len(texts), path) if bad else ocr.Recovered()
     parts: list[str] = []
     pages: list[tuple[int, int, int]] = []
     offset = 0
     for number, text in enumerate(texts, 1):
+        text = found.texts.get(number, "") if number in bad else text
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
         if not text.endswith("\n"):
             text += "\n"
@@ -59,8 +65,9 @@ def load_pdf(data: bytes, path: str, *, max_pages: int = MAX_PAGES) -> Loaded:
         offset += len(text)
     full = "".join(parts)
     if not full.strip():
-        raise IngestError(path, "PDF has no text layer (scanned images need OCR first)")
-    return Loaded(text=full, fmt="pdf", pages=pages)
+        raise IngestError(path, "PDF has no text layer and OCR found no text")
+    return Loaded(text=full, fmt="pdf", pages=pages, page_count=len(texts), pages_ocr=found.pages_ocr,
+                  pages_failed=found.pages_failed, ocr_confidence=found.confidence, warnings=found.warnings)
 
 
 def _page_count(reader, limit: int) -> int:

@@ -8,13 +8,14 @@ from pathlib import Path
 
 from ingest import chunk, clean, metadata, structure, validity
 from ingest.load import format_for, load
-from ingest.records import Document, IngestError
+from ingest.records import Document, IngestError, LoadReport
 
 MAX_BYTES = 50_000_000
 # Bumped whenever parsing changes what a stored document holds: files read by an older parser are
 # read again on the next ingest (their unchanged chunks cost no embedding: vectors are cached by text).
-# 3: validity facts; 规范性文件 articles after a no-break space; Markdown heading marks left out of the text.
-PARSER_VERSION = "3"
+# 4: validity facts; 规范性文件 articles after a no-break space; Markdown heading marks left out of the
+# text; table rows as lines (列名：值).
+PARSER_VERSION = "4"
 
 
 def parse_file(path: Path, rel_path: str | None = None, *, max_bytes: int = MAX_BYTES) -> Document:
@@ -67,10 +68,12 @@ def _parse(data: bytes, fmt: str, name: str) -> Document:
         pages = cleaned.map_pages(loaded.pages) if loaded.pages else []
         explicit = [(cleaned.map_exact(off), level) for off, level in loaded.headings]
         explicit = [(off, level) for off, level in explicit if off is not None and _line_start(text, off)]
-        sections = structure.find_sections(text, explicit)
+        table_lines = {cleaned.map_exact(off) for off in loaded.table_lines} - {None}
+        sections = structure.find_sections(text, explicit, not_headings=table_lines)
         meta = metadata.extract(loaded.text, text, name, loaded.meta, sections)
         facts = validity.extract(loaded.text, text, meta)
-        chunks = chunk.make_chunks(text, sections, pages, soft_newlines=fmt == "pdf")
+        # fixed-layout formats break lines where the page did, not where a sentence ends
+        chunks = chunk.make_chunks(text, sections, pages, soft_newlines=fmt in ("pdf", "ofd"))
     except IngestError:
         raise
     except RecursionError:
@@ -87,6 +90,8 @@ def _parse(data: bytes, fmt: str, name: str) -> Document:
         sections=sections,
         chunks=chunks,
         pages=pages,
+        report=LoadReport(pages=loaded.page_count, pages_ocr=loaded.pages_ocr, pages_failed=loaded.pages_failed,
+                          chars=len(text), warnings=loaded.warnings, ocr_confidence=loaded.ocr_confidence),
         **meta,
         **facts,
     )

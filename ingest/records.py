@@ -32,6 +32,22 @@ class Chunk:
 
 
 @dataclass
+class LoadReport:
+    """What reading the file took, stored with the document: the honest side of "ingested"."""
+
+    pages: int | None = None  # pages of a paged format (PDF, OFD); None for flowing text
+    pages_ocr: list[int] = field(default_factory=list)  # 1-based pages whose text came from OCR
+    pages_failed: list[int] = field(default_factory=list)  # pages that gave no text at all
+    chars: int = 0  # characters of the canonical text
+    warnings: list[str] = field(default_factory=list)  # one line each, for the ingest summary
+    ocr_confidence: float | None = None  # Tesseract's mean word confidence (0–100) over pages_ocr
+
+    def to_dict(self) -> dict:
+        return {"pages": self.pages, "pages_ocr": list(self.pages_ocr), "pages_failed": list(self.pages_failed),
+                "chars": self.chars, "warnings": list(self.warnings), "ocr_confidence": self.ocr_confidence}
+
+
+@dataclass
 class Document:
     path: str  # identity: path relative to the folder given to ``kb ingest``
     text: str  # canonical cleaned text
@@ -41,12 +57,13 @@ class Document:
     doc_type: str = "other"  # see ingest.metadata.DOC_TYPES
     issuer: str = ""
     doc_number: str = ""  # 文号
-    source_format: str = "txt"  # txt | md | html | pdf | docx
+    source_format: str = "txt"  # txt | md | html | pdf | docx | doc | wps | ofd
     content_hash: str = ""  # sha256 of the raw file bytes
     sections: list[Section] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
-    # PDF only: (start, end, page) spans of the canonical text, 1-based pages
+    # PDF and OFD: (start, end, page) spans of the canonical text, 1-based pages
     pages: list[tuple[int, int, int]] = field(default_factory=list)
+    report: LoadReport = field(default_factory=LoadReport)
     # validity facts (ingest/validity.py); whether the text is in force is decided in kb/validity.py
     level: str = "none"  # 效力级别: law, admin_regulation, local_regulation, dept_rule, local_rule, …, none
     organ: str = ""  # 制定机关

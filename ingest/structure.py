@@ -115,9 +115,11 @@ class _Candidate:
     first_one: bool = False
 
 
-def find_sections(text: str, explicit: list[tuple[int, int]] | None = None) -> list[Section]:
+def find_sections(text: str, explicit: list[tuple[int, int]] | None = None,
+                  not_headings: set[int] | frozenset[int] = frozenset()) -> list[Section]:
     """Sections of ``text``; ``explicit`` = (line offset, level) of lines the format marks as headings
-    (Word heading styles; Markdown '#' lines, whose marks the loader removed)."""
+    (Word heading styles; Markdown '#' lines, whose marks the loader removed); ``not_headings`` = line
+    offsets that are never headings (table rows: 一、 in a 序号 cell)."""
     explicit_at = dict(explicit or [])
     lines: list[tuple[int, str]] = []
     pos = 0
@@ -130,7 +132,7 @@ def find_sections(text: str, explicit: list[tuple[int, int]] | None = None) -> l
     pats = patterns()
     for i, (start, line) in enumerate(lines):
         body = line.strip(_LEAD)
-        if not body:
+        if not body or start in not_headings:
             continue
         if start in explicit_at:
             candidates.append(_Candidate(start, explicit_at[start], "explicit", None, _tidy(body)))

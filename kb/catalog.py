@@ -46,6 +46,7 @@ def document(kb: KnowledgeBase, id_or_path: str) -> dict:
                                    "doc_number", "level", "organ", "text")}
         out |= {"promulgated": None, "effective": None, "expires": None, "history": [], "version_key": "",
                 **validity_fields(view, doc_id)}
+        out["report"] = json.loads(row["report"] or "{}")  # pages, OCR'd pages, warnings (LoadReport)
         out["sections"] = [{"path": json.loads(s["path"]), "start": s["pos_start"], "end": s["pos_end"]}
                            for s in kb.store.sections_of(doc_id)]
         out["chunks"] = [{"chunk_id": c["chunk_id"], "section": json.loads(c["section"]), "start": c["pos_start"],

@@ -43,6 +43,10 @@ def ingest(
     list_file: Annotated[Path | None, typer.Option("--list", help="file with one path per line (relative to --root)")]
     = None,
     as_json: JsonOpt = False,
+    sync: Annotated[bool, typer.Option("--sync", help="also remove stored documents whose files under the "
+                                                        "given folders are gone (mirror a folder)")] = False,
+    report: Annotated[Path | None, typer.Option("--report", help="write a JSON report: one entry per file "
+                                                                 "with its status and reason")] = None,
 ) -> None:
     """Load, clean, structure, chunk, embed and index documents. Unchanged files are skipped."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -64,17 +68,23 @@ def ingest(
             if stage not in tasks:
                 tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
-        summary = kbase.ingest(targets, root=root, progress=progress)
+        summary = kbase.ingest(targets, root=root, progress=progress, sync=sync)
+    if report is not None:
+        report.write_text(json.dumps({"index": str(kbase.dir), "summary": summary.line(), "files": summary.entries()},
+                                     ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if as_json:
         _dump(summary.to_dict())
     else:
         err = typer.echo
-        err(f"ingested {len(summary.ingested)}, unchanged {len(summary.unchanged)}, failed {len(summary.failed)}"
-            + (f", skipped {len(summary.skipped)}" if summary.skipped else "") + f"  → {kbase.dir}")
+        err(f"{summary.line()}  → {kbase.dir}")
         for path, reason in summary.failed:
             err(f"  FAILED  {path}: {reason}")
+        for path, reason in summary.warnings:
+            err(f"  warning {path}: {reason}")
         for path, reason in summary.skipped:
             err(f"  skipped {path}: {reason}")
+        for path in summary.removed:
+            err(f"  removed {path}: its file is gone")
     raise typer.Exit(2 if summary.failed else 0)
 
 
@@ -117,6 +127,13 @@ def doc(id_or_path: str, index: IndexOpt = None, as_json: JsonOpt = False) -> No
         typer.echo(f"{key:>12}: {d[key] if d[key] is not None else '-'}")
     for h in d["history"]:
         typer.echo(f"{'':14}{h['date']} {h['event']}  {h['text'][:60]}")
+    r = d.get("report") or {}
+    if r:
+        ocr = f", OCR'd pages {r['pages_ocr']} (confidence {r['ocr_confidence']})" if r.get("pages_ocr") else ""
+        typer.echo(f"{'report':>12}: {r.get('chars', 0)} chars" + (f", {r['pages']} pages" if r.get("pages") else "")
+                   + ocr + (f", pages without text {r['pages_failed']}" if r.get("pages_failed") else ""))
+        for w in r.get("warnings", []):
+            typer.echo(f"{'':14}warning: {w}")
     typer.echo(f"{'sections':>10}:")
     for s in d["sections"]:
         typer.echo(f"{'':12}{' › '.join(s['path'])}  [{s['start']}:{s['end']}]")
@@ -323,21 +340,13 @@ def mcp_stdio(index: IndexOpt = None) -> None:
 
 
 def main() -> None:
+    """The console script. Typer's standalone mode turns typer.Exit into the exit status, usage
+    errors into 2 with the usage text, and Ctrl-C into 1; only KBError is ours to render."""
     try:
-        app(standalone_mode=False)
+        app(standalone_mode=True)
     except KBError as e:
         typer.echo(f"error: {e.detail}", err=True)
         sys.exit(1)
-    except (typer.Exit, SystemExit) as e:
-        sys.exit(getattr(e, "exit_code", getattr(e, "code", 0)) or 0)
-    except typer.Abort:
-        sys.exit(130)
-    except Exception as e:  # click usage errors
-        import click
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        raise
 
 
 if __name__ == "__main__":

@@ -110,27 +110,49 @@ class KnowledgeBase:
 
     # -- writes -------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], root: str | Path | None = None,
-               progress: ProgressFn | None = None) -> IngestSummary:
+               progress: ProgressFn | None = None, sync: bool = False) -> IngestSummary:
         """Ingest files and folders. Identity = path relative to ``root`` (or to the folder given;
-        a file given directly: its file name)."""
+        a file given directly: its file name). ``sync``: also remove the stored documents of each
+        folder whose files are gone (kb/sync.py)."""
         from ingest import SUPPORTED_SUFFIXES
+        from kb.sync import Folder
         targets: list[tuple[Path, str]] = []
         summary = IngestSummary()
+        folders: list[Folder] = []
         for p in map(Path, paths):
             base = Path(root) if root is not None else None
             if p.is_dir():
+                rel_dir = _rel(p, base) if base else "."
+                folders.append(Folder(str(p), "" if rel_dir == "." else rel_dir.rstrip("/") + "/"))
                 for f in sorted(p.rglob("*")):
                     if not f.is_file() or f.name.startswith(".") or f.name in NOT_DOCUMENTS:
                         continue
                     rel = _rel(f, base) if base else f.relative_to(p).as_posix()
+                    folders[-1].present.add(rel)
                     if f.suffix.lower() in SUPPORTED_SUFFIXES:
                         targets.append((f, rel))
                     else:
                         summary.skipped.append((rel, f"unsupported file type {f.suffix or '(none)'}"))
             else:  # files, and paths that do not exist (reported by the parser)
                 targets.append((p, _rel(p, base) if base else p.name))
-        return self._ingest_docs(((rel, lambda f=f, rel=rel: self._parse_if_changed(f, rel))
-                                  for f, rel in targets), summary, progress, total=len(targets))
+        if sync and not folders:
+            raise InvalidInput("--sync mirrors folders: give at least one folder")
+        summary = self._ingest_docs(((rel, lambda f=f, rel=rel: self._parse_if_changed(f, rel))
+                                     for f, rel in targets), summary, progress, total=len(targets))
+        if sync:
+            self._sync(folders, summary)
+        return summary
+
+    def _sync(self, folders, summary: IngestSummary) -> None:
+        from kb.sync import stale
+        with self._write_lock, self._file_lock():
+            gone, refused = stale(self.store.paths_under, folders)
+            summary.failed += refused
+            for path in gone:
+                if self.store.delete_document(doc_id_for(path)):
+                    summary.removed.append(path)
+            if summary.removed:
+                self._refresh()
 
     def _parse_if_changed(self, path: Path, rel: str):
         """None when the file's bytes hash to what the store holds: re-ingesting an unchanged
@@ -187,6 +209,8 @@ class KnowledgeBase:
                 tokens = [indexer.index_tokens(doc.title, c.section, c.text, heads) for c in doc.chunks]
                 self.store.put_document(doc, [text_hash(t) for t in ts], tokens, parser=PARSER_VERSION)
                 summary.ingested.append(doc.path)
+                summary.reports[doc.path] = doc.report.to_dict()
+                summary.warnings += [(doc.path, w) for w in doc.report.warnings]
                 checkpoint("store")
                 prog("store", i, len(docs))
             self._refresh()

@@ -66,6 +66,42 @@ class IngestSummary:
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # unsupported kinds: (path, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # ingested, with a caveat: (path, warning)
+    removed: list[str] = field(default_factory=list)  # `--sync`: stored documents whose files are gone
+    reports: dict[str, dict] = field(default_factory=dict)  # ingested path → its LoadReport as a dict
+
+    def ocr_files(self) -> int:
+        return sum(1 for r in self.reports.values() if r.get("pages_ocr"))
+
+    def line(self) -> str:
+        """The one-line summary: counts of every outcome, warnings too."""
+        parts = [f"ingested {len(self.ingested)}", f"unchanged {len(self.unchanged)}", f"failed {len(self.failed)}"]
+        if self.skipped:
+            parts.append(f"skipped {len(self.skipped)}")
+        if self.removed:
+            parts.append(f"removed {len(self.removed)}")
+        if ocr := self.ocr_files():
+            parts.append(f"{ocr} file{'s' if ocr != 1 else ''} with OCR'd pages")
+        warned = len({p for p, _ in self.warnings})
+        if warned:
+            parts.append(f"{warned} file{'s' if warned != 1 else ''} with warnings")
+        return ", ".join(parts)
+
+    def entries(self) -> list[dict]:
+        """`kb ingest --report`: one entry per file, with its status and the reason."""
+        warned: dict[str, list[str]] = {}
+        for p, w in self.warnings:
+            warned.setdefault(p, []).append(w)
+        out: list[dict] = []
+        for p in self.ingested:
+            status = "warning" if p in warned else "ingested"
+            out.append({"path": p, "status": status, "reason": "; ".join(warned.get(p, [])),
+                        "report": self.reports.get(p, {})})
+        out += [{"path": p, "status": "unchanged", "reason": "same content as stored"} for p in self.unchanged]
+        out += [{"path": p, "status": "failed", "reason": r} for p, r in self.failed]
+        out += [{"path": p, "status": "skipped", "reason": r} for p, r in self.skipped]
+        out += [{"path": p, "status": "removed", "reason": "its file is gone (--sync)"} for p in self.removed]
+        return out
 
     def to_dict(self) -> dict:
         return {
@@ -73,4 +109,6 @@ class IngestSummary:
             "unchanged": self.unchanged,
             "failed": [{"path": p, "reason": r} for p, r in self.failed],
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "warnings": [{"path": p, "reason": r} for p, r in self.warnings],
+            "removed": self.removed,
         }

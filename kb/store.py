@@ -55,6 +55,7 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("repeals", "TEXT NOT NULL DEFAULT '[]'"),
     # the ingest.PARSER version that read the file: a newer parser re-reads unchanged files
     ("parser", "TEXT NOT NULL DEFAULT ''"),
+    ("report", "TEXT NOT NULL DEFAULT '{}'"),  # JSON of ingest.records.LoadReport: pages, OCR, warnings
 )
 VALIDITY_FIELDS = ("doc_id", "title", "path", "level", "version_key", "version_date", "promulgated", "effective",
                    "expires", "doc_number", "region", "history", "repeals")
@@ -168,6 +169,7 @@ class Store:
             "expires": doc.expires, "history": json.dumps(doc.history, ensure_ascii=False),
             "version_key": doc.version_key, "version_date": doc.version_date,
             "repeals": json.dumps(doc.repeals, ensure_ascii=False), "parser": parser,
+            "report": json.dumps(doc.report.to_dict(), ensure_ascii=False),
         }  # fmt: skip
         with self.write() as con:
             self._delete(con, doc_id)
@@ -205,6 +207,11 @@ class Store:
         con.execute("DELETE FROM sections WHERE doc_id = ?", (doc_id,))
         con.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
         return existed
+
+    def paths_under(self, prefix: str) -> list[str]:
+        """Stored document paths starting with ``prefix`` ("" for all)."""
+        return [r[0] for r in self.con.execute("SELECT path FROM documents WHERE substr(path, 1, ?) = ?",
+                                               (len(prefix), prefix))]
 
     def find_doc_id(self, id_or_path: str) -> str | None:
         row = self.con.execute(

@@ -245,7 +245,8 @@ def test_upload_search_delete_with_key(fresh):
                  "unauthorized")
     resp = upload(client, [("../../etc/办法.txt", DOC_TXT)])
     assert resp.status_code == 200, resp.text
-    assert resp.json() == {"ingested": ["uploads/办法.txt"], "unchanged": [], "failed": [], "skipped": []}
+    assert resp.json() == {"ingested": ["uploads/办法.txt"], "unchanged": [], "failed": [], "skipped": [],
+                           "warnings": []}
     assert upload(client, [("办法.txt", DOC_TXT)]).json()["unchanged"] == ["uploads/办法.txt"]
     hits = client.get("/api/search", params={"q": "合法性审核"}).json()
     assert hits and hits[0]["path"] == "uploads/办法.txt"
@@ -344,3 +345,24 @@ def test_web_page_is_served(client):
     for asset in ("/static/app.js", "/static/style.css"):
         assert client.get(asset).status_code == 200
     assert "http" not in page.text.replace("http-equiv", "")  # nothing fetched from outside the intranet
+
+
+def test_uploads_accept_every_ingest_format_and_the_page_lists_them(fresh):
+    import re
+
+    from ingest import SUPPORTED_SUFFIXES
+    from tests.ofd_writer import line, make_ofd
+
+    client, kb = fresh
+    ofd = make_ofd([[line(30, 40, "某某区关于推进严格规范公正文明执法的通知"), line(30, 55, "一、全面推行执法公示制度"),
+                     line(30, 65, "行政执法机关应当主动公开执法信息。")]])
+    resp = upload(client, [("执法通知.ofd", ofd), ("坏.doc", "不是Word文件".encode())])
+    assert resp.status_code == 200, resp.text
+    out = resp.json()
+    assert out["ingested"] == ["uploads/执法通知.ofd"]
+    assert out["failed"] == [{"path": "uploads/坏.doc", "reason": "not a Word 97–2003 .doc file (no OLE2 or RTF header)"}]
+    doc = client.get("/api/documents/uploads/执法通知.ofd").json()
+    assert doc["report"]["pages"] == 1 and doc["report"]["pages_ocr"] == [] and doc["chunks"][0]["page"] == 1
+    page = client.get("/").text
+    accept = re.search(r'id="upload-files"[^>]*accept="([^"]+)"', page, re.S)
+    assert accept and set(accept.group(1).split(",")) == set(SUPPORTED_SUFFIXES)

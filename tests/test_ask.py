@@ -222,10 +222,11 @@ def test_model_saying_not_found_is_respected(hits, emb):
 def test_kb_ask_on_fake_kb(fake_kb):
     out = fake_kb.ask("重大行政决策需经哪些程序", k=5)
     assert set(out) >= {"answer", "found", "citations", "mode"}
-    if out["found"]:
-        assert len(MARK.findall(out["answer"])) >= 1
-        doc = fake_kb.document(out["citations"][0]["doc_id"])
-        c = out["citations"][0]
+    # the corpus has 重大行政决策程序暂行条例's procedure: even the fake embedder's BM25 half finds it
+    assert out["found"] is True, out
+    assert len(MARK.findall(out["answer"])) >= 1
+    for c in out["citations"]:
+        doc = fake_kb.document(c["doc_id"])
         assert doc["text"][c["start"]:c["end"]] == c["text"]
 
 

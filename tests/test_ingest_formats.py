@@ -129,3 +129,46 @@ def test_docx_heading_styles():
     assert chunk.section == ["加强组织领导", "压实责任"]
     assert "责任单位 县司法局" in doc.text
     assert doc.doc_type == "plan"
+
+
+# ---- tables: one row a line, 列名：值 under a header row, never a heading -----------------------
+TABLE_PAGE = """<html><body><div class="article-content"><h2>某某区行政执法公示工作方案</h2>
+<p>一、工作任务</p><p>各单位按下表分工落实行政执法公示各项任务，确保按期完成。</p>
+<table><thead><tr><th>序号</th><th>任务</th><th>责任单位</th></tr></thead><tbody>
+<tr><td>一、</td><td><p>开展执法公示</p></td><td>区司法局</td></tr>
+<tr><td>二、</td><td colspan="2">全过程记录</td></tr></tbody></table>
+<table><tr><td>一、组织领导</td><td>区政府办</td></tr><tr><td>二、督促检查</td><td>区司法局</td></tr></table>
+<p>二、保障措施</p><p>加强组织领导。</p></div></body></html>"""
+
+
+def test_html_table_rows_with_their_header_and_section():
+    doc = parse_bytes(TABLE_PAGE.encode(), "方案.html")
+    lines = doc.text.split("\n")
+    assert "序号 任务 责任单位" in lines
+    assert "序号：一、；任务：开展执法公示；责任单位：区司法局" in lines
+    assert "序号：二、；任务：全过程记录" in lines  # a merged cell is written once
+    assert lines[lines.index("一、组织领导 区政府办") + 1] == "二、督促检查 区司法局"  # no header: cells joined
+    # rows starting with 一、 are table rows, not headings: passages in the tables cite 一、工作任务
+    assert [s.path for s in doc.sections] == [["一、工作任务"], ["二、保障措施"]]
+    row = next(c for c in doc.chunks if "督促检查" in c.text)
+    assert row.section == ["一、工作任务"]
+
+
+def test_docx_table_with_a_header_row():
+    docx = pytest.importorskip("docx")
+    d = docx.Document()
+    d.add_paragraph("推进依法行政", style="Heading 1")
+    d.add_paragraph("各项任务分工如下。")
+    t = d.add_table(rows=3, cols=3)
+    for r, row in enumerate([["序号", "任务", "完成时限"], ["1", "清理规范性文件", "2023年6月"],
+                             ["2", "公布权责清单", "2023年9月"]]):
+        for c, v in enumerate(row):
+            t.rows[r].cells[c].text = v
+    d.add_paragraph("落实保障", style="Heading 1")
+    d.add_paragraph("加强经费保障。")
+    buf = io.BytesIO()
+    d.save(buf)
+    doc = parse_bytes(buf.getvalue(), "分工.docx")
+    assert "序号：2；任务：公布权责清单；完成时限：2023年9月" in doc.text.split("\n")
+    row = next(c for c in doc.chunks if "公布权责清单" in c.text)
+    assert row.section == ["推进依法行政"]

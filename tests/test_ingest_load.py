@@ -25,7 +25,7 @@ def _reason(excinfo) -> str:
 
 
 def test_supported_suffixes():
-    assert set(SUPPORTED_SUFFIXES) == {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
+    assert set(SUPPORTED_SUFFIXES) == {".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".doc", ".wps", ".ofd"}
 
 
 def test_path_and_hash(tmp_path):
@@ -104,7 +104,7 @@ def test_unsupported_type(tmp_path):
     f.write_bytes(b"whatever")
     with pytest.raises(IngestError) as e:
         parse_file(f)
-    assert _reason(e) == "unsupported file type .xls (supported: .txt .md .html .htm .pdf .docx)"
+    assert _reason(e) == "unsupported file type .xls (supported: .txt .md .html .htm .pdf .docx .doc .wps .ofd)"
     with pytest.raises(IngestError, match="unsupported file type"):
         parse_bytes(b"x", "README")
 

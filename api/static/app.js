@@ -523,6 +523,30 @@ async function download(resp, fallback) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+// ---------- upload ----------
+async function runUpload(ev) {
+  ev.preventDefault();
+  const files = $("upload-files").files;
+  const body = new FormData();
+  for (const f of files) body.append("files", f, f.name);
+  const key = $("upload-key").value.trim();
+  $("upload-status").textContent = "正在读取和入库（扫描件需要文字识别，可能较慢）…";
+  try {
+    const resp = await fetch("/api/documents", {
+      method: "POST", body, headers: key ? { Authorization: "Bearer " + key } : {},
+    });
+    const out = await resp.json();
+    if (!resp.ok) throw new Error(out.detail || resp.statusText);
+    const lines = ["入库 " + out.ingested.length + "，未变 " + out.unchanged.length + "，失败 " + out.failed.length];
+    for (const f of out.failed) lines.push("失败 " + f.path + "：" + f.reason);
+    for (const w of out.warnings || []) lines.push("提示 " + w.path + "：" + w.reason);
+    $("upload-status").textContent = lines.join("\n");
+    loadStats();
+  } catch (e) {
+    $("upload-status").textContent = "上传失败：" + e.message;
+  }
+}
+
 // ---------- start ----------
 async function loadStats() {
   try {
@@ -542,6 +566,7 @@ document.querySelectorAll(".tab").forEach((t) => t.addEventListener("click", () 
 $("search-form").addEventListener("submit", runSearch);
 $("ask-form").addEventListener("submit", runAsk);
 $("compare-form").addEventListener("submit", runCompare);
+$("upload-form").addEventListener("submit", runUpload);
 $("doc-back").addEventListener("click", () => show(lastView));
 $("doc-add-hit").addEventListener("click", () => { if (currentHit) addToBasket(currentHit); });
 $("doc-add-selection").addEventListener("click", () => {
