@@ -235,7 +235,25 @@ class IngestReportOut(BaseModel):
     ocr_confidence: float | None = Field(default=None, description="mean OCR word confidence (0–100)")
 
 
-class DocumentDetail(BaseModel):
+class ValidityOut(BaseModel):
+    """A legal text's validity facts and its status on the date asked about."""
+
+    level: Level = Field(description="效力级别")
+    promulgated: str | None = Field(description="公布日期, ISO")
+    effective: str | None = Field(description="施行日期 of this version, ISO")
+    expires: str | None = Field(description="end of a stated 有效期, ISO")
+    history: list[HistoryEvent] = Field(description="通过/批准/公布/修正/修订/施行 events, oldest first")
+    version_key: str = Field(description="shared by every version of the same text")
+    version: str = Field(description="the version as citations name it, e.g. （2024年修正）")
+    status: Status = Field(description="validity on the date asked about (today for a document)")
+    status_label: str = Field(description="the status in Chinese")
+    superseded_by: str | None = Field(description="doc_id of the version in force, for a superseded version")
+    repealed_by: str | None = Field(description="doc_id of the repealing text")
+    repealed_on: str | None = Field(description="date the repeal took effect")
+    versions: list[VersionRef] = Field(description="the other versions of this text, newest first")
+
+
+class DocumentDetail(ValidityOut):
     doc_id: str = Field(description="stable document id")
     path: str = Field(description="document path")
     title: str = Field(description="document title")
@@ -244,44 +262,18 @@ class DocumentDetail(BaseModel):
     date: str = Field(description="ISO date or ''")
     issuer: str = Field(description="issuing body")
     doc_number: str = Field(description="文号")
+    organ: str = Field(description="制定机关, '' unknown")
     text: str = Field(description="the canonical document text all offsets refer to")
     sections: list[SectionOut] = Field(description="heading outline, in document order")
     chunks: list[ChunkOut] = Field(description="indexed passages, in document order")
     report: IngestReportOut = Field(default_factory=IngestReportOut,
                                     description="what reading the file took (pages, OCR, warnings)")
-    level: Level = Field(description="效力级别")
-    organ: str = Field(description="制定机关, '' unknown")
-    promulgated: str | None = Field(description="公布日期, ISO")
-    effective: str | None = Field(description="施行日期 of this version, ISO")
-    expires: str | None = Field(description="end of a stated 有效期, ISO")
-    history: list[HistoryEvent] = Field(description="通过/批准/公布/修正/修订/施行 events, oldest first")
-    version_key: str = Field(description="shared by every version of the same text")
-    version: str = Field(description="the version as citations name it, e.g. （2024年修正）")
-    status: Status = Field(description="validity today")
-    status_label: str = Field(description="the status in Chinese")
-    superseded_by: str | None = Field(description="doc_id of the version in force, for a superseded version")
-    repealed_by: str | None = Field(description="doc_id of the repealing text")
-    repealed_on: str | None = Field(description="date the repeal took effect")
-    versions: list[VersionRef] = Field(description="the other versions of this text, newest first")
 
 
-class VersionOut(BaseModel):
+class VersionOut(ValidityOut):
     doc_id: str = Field(description="document id of this version")
     path: str = Field(description="document path")
     title: str = Field(description="document title")
-    version: str = Field(description="the version as citations name it")
-    level: Level = Field(description="效力级别")
-    promulgated: str | None = Field(description="公布日期")
-    effective: str | None = Field(description="施行日期")
-    expires: str | None = Field(description="end of a stated 有效期")
-    history: list[HistoryEvent] = Field(description="events, oldest first")
-    version_key: str = Field(description="the group's key")
-    status: Status = Field(description="status on as_of")
-    status_label: str = Field(description="the status in Chinese")
-    superseded_by: str | None = Field(description="doc_id of the version in force")
-    repealed_by: str | None = Field(description="doc_id of the repealing text")
-    repealed_on: str | None = Field(description="date the repeal took effect")
-    versions: list[VersionRef] = Field(description="the other versions")
 
 
 class VersionsResponse(BaseModel):
