@@ -350,8 +350,9 @@ def test_web_page_is_served(client):
 def test_uploads_accept_every_ingest_format_and_the_page_lists_them(fresh):
     import re
 
+    from ofd_writer import line, make_ofd
+
     from ingest import SUPPORTED_SUFFIXES
-    from tests.ofd_writer import line, make_ofd
 
     client, kb = fresh
     ofd = make_ofd([[line(30, 40, "某某区关于推进严格规范公正文明执法的通知"), line(30, 55, "一、全面推行执法公示制度"),

@@ -10,9 +10,9 @@ import io
 from pathlib import Path
 
 import pytest
+from scans import PAGES, cer, font_path, image_pdf
 
 from ingest import IngestError, ocr, parse_bytes, parse_file
-from tests.scans import PAGES, cer, font_path, image_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT_PDF = ROOT / "corpus" / "laws" / "pdf" / "全国_2018_中华人民共和国宪法.pdf"

@@ -12,9 +12,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from ofd_writer import column_lines, line, make_ofd
 
 from ingest import IngestError, parse_bytes
-from tests.ofd_writer import column_lines, line, make_ofd
 
 DATA = Path(__file__).resolve().parent / "data" / "ofd"
 
