@@ -64,6 +64,7 @@ ANSWER_CHARS = 800  # no supporting quote once the answer quotes this much (the 
 LIST_SCORE_CHARS = 600  # a longer list is scored item by item …
 LIST_QUOTE_CHARS = 1500  # … and quoted whole up to this length when a 哪些 question picks an item
 DUP_JACCARD = 0.6  # character-bigram overlap above which two units say the same thing
+MAX_EMBED = 16  # candidates embedded (those scoring best on their text): a cold question embeds at most this many
 EXTRA_K = 3  # hits kept from each extra search (the definition of a 什么是 term)
 PENALISED = frozenset({"repealed", "expired"})
 
@@ -124,19 +125,17 @@ def _own(hit: Hit, u: Unit) -> str:
     return "".join(hit.text[s:e] for s, e in u.body)
 
 
-def _score(question: str, it: Intent, hits: list[Hit], cands: list[tuple[int, Unit]], sem: np.ndarray,
-           floor: float | None) -> list[Cand]:
+def _text_scores(question: str, it: Intent, hits: list[Hit], cands: list[tuple[int, Unit]]) -> list[Cand]:
+    """Each candidate scored on its text alone (the similarity is added once embedded)."""
     terms, phrases = content_terms(question), question_phrases(question)
     # among relevant units, those saying it themselves rank higher; an article speaks under its
     # title (本条例), not under its section headings
     lex = weighted_overlap(terms, [f"{_own(hits[r], u)} {hits[r].title}" for r, u in cands])
     out = []
     for i, (rank, u) in enumerate(cands):
-        if floor is not None and sem[i] < floor:
-            continue
         h = hits[rank]
         own, full = _own(h, u), u.text(h.text)
-        score = float(sem[i]) + LEX_WEIGHT * lex[i] - RANK_STEP * rank
+        score = LEX_WEIGHT * lex[i] - RANK_STEP * rank
         score += min(PHRASE_CAP, PHRASE_STEP * max(0, longest_shared(phrases, full) - PHRASE_FREE))
         if it.listing and (u.kind == "list" or _items(h.text, u) >= 2):
             lead_in = _lead_in(h.text, u)
@@ -149,7 +148,7 @@ def _score(question: str, it: Intent, hits: list[Hit], cands: list[tuple[int, Un
         if defining:
             score += DEFINE_BONUS
         out.append(Cand(score, rank, u, own, level_rank(h), defining, h.status not in PENALISED))
-    return sorted(out, key=lambda c: -c.score)
+    return out
 
 
 def _lead(pool: list[Cand], it: Intent) -> Cand:
@@ -190,12 +189,18 @@ def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = MA
                 cands.append((rank, u))
     if not cands or not terms:
         return {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "extractive"}
-    texts = [u.text(hits[r].text) for r, u in cands]
+    # only the units whose text scores best are embedded: a unit first seen costs an embedding
+    scored = sorted(_text_scores(question, it, hits, cands), key=lambda c: -c.score)[:MAX_EMBED]
+    texts = [c.unit.text(hits[c.rank].text) for c in scored]
     if query_vector is None:
         query_vector = embedder.embed_batch([question], "query")[0]
     pv = vectors(texts) if vectors is not None else embedder.embed_batch(texts, "passage")
     sem = np.asarray(pv, dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
-    scored = _score(question, it, hits, cands, sem, SEM_FLOOR.get(_embedder_name(embedder)))
+    floor = SEM_FLOOR.get(_embedder_name(embedder))
+    for c, v in zip(scored, sem, strict=True):
+        c.score += float(v)
+    scored = sorted((c for c, v in zip(scored, sem, strict=True) if floor is None or v >= floor),
+                    key=lambda c: -c.score)
     if not scored:
         return {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "extractive"}
     pool = [c for c in scored if c.score >= scored[0].score - KEEP_MARGIN]
