@@ -25,8 +25,9 @@ QUESTION_PUNCT = "，,。？?！!：:；;、 \u3000"
 NOT_NORMATIVE = 9  # level rank of texts that only support (speeches, plans, reports, news)
 
 
-def _lines(name: str) -> list[tuple[int, list[str]]]:
-    text = resources.files("kb").joinpath(f"data/{name}").read_text(encoding="utf-8")
+def _lines(name: str, text: str | None = None) -> list[tuple[int, list[str]]]:
+    if text is None:
+        text = resources.files("kb").joinpath(f"data/{name}").read_text(encoding="utf-8")
     out = []
     for n, line in enumerate(text.splitlines(), 1):
         line = line.split("#")[0].rstrip()
@@ -50,18 +51,25 @@ def question_words() -> dict[str, str]:
 RULE_KINDS = ("rule", "define", "define-mark", "define-query", "level")
 
 
-@cache
-def answer_rules() -> dict[str, list[list[str]]]:
-    """kind → rows (the values after the kind) from data/answer_rules.tsv."""
+def parse_rules(text: str, name: str = "kb/data/answer_rules.tsv") -> dict[str, list[list[str]]]:
+    """kind → rows (the values after the kind) of an answer-rules table; a bad row is an error
+    naming the file and line."""
     table: dict[str, list[list[str]]] = {k: [] for k in RULE_KINDS}
-    for n, cols in _lines("answer_rules.tsv"):
-        if cols[0] not in table or len(cols) < 2:
-            raise ValueError(f"kb/data/answer_rules.tsv line {n}: expected one of {', '.join(RULE_KINDS)} "
-                             f"and a value, got {cols!r}")
+    for n, cols in _lines(name, text):
+        if cols[0] not in table or len(cols) < 2 or not cols[1]:
+            raise ValueError(f"{name} line {n}: expected one of {', '.join(RULE_KINDS)} and a value, got {cols!r}")
         if cols[0] == "level" and (len(cols) != 3 or not cols[2].isdigit()):
-            raise ValueError(f"kb/data/answer_rules.tsv line {n}: a level row needs a level and a rank, got {cols!r}")
+            raise ValueError(f"{name} line {n}: a level row needs a level and a rank, got {cols!r}")
+        if "{term}" in "".join(cols[1:]) and cols[0] not in ("define-mark", "define-query"):
+            raise ValueError(f"{name} line {n}: {{term}} only belongs in define-mark and define-query rows")
         table[cols[0]].append(cols[1:])
     return table
+
+
+@cache
+def answer_rules() -> dict[str, list[list[str]]]:
+    """kind → rows from data/answer_rules.tsv."""
+    return parse_rules(resources.files("kb").joinpath("data/answer_rules.tsv").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -83,12 +91,13 @@ def intent(question: str) -> Intent:
 
 def defined_term(question: str) -> str:
     """The term a 什么是X / X是什么 / X的含义 question asks about ("" when it asks no definition)."""
-    for (cue,) in answer_rules()["define"]:
-        if cue in question:
-            term = question.replace(cue, "", 1).strip(QUESTION_PUNCT + "呢啊")
-            # a term of one or two characters (什么是法) is too vague to look for its definition
-            return term if len(term) >= 3 and not any(w in term for w in question_words()) else ""
-    return ""
+    term, asked = question, False
+    for (cue,) in answer_rules()["define"]:  # 行政许可的含义是什么: both cues go
+        if cue in term:
+            term, asked = term.replace(cue, "", 1), True
+    term = term.strip(QUESTION_PUNCT + "呢啊")
+    # a term of one or two characters (什么是法) is too vague to look for its definition
+    return term if asked and len(term) >= 3 and not any(w in term for w in question_words()) else ""
 
 
 def defines(text: str, term: str) -> bool:

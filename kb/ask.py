@@ -205,7 +205,8 @@ def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = MA
         return {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "extractive"}
     pool = [c for c in scored if c.score >= scored[0].score - KEEP_MARGIN]
     lead = _lead(pool, it)
-    rest = [c for c in pool if c is not lead]
+    # a definition is answered by definitions (the same term in other texts), nothing around them
+    rest = [c for c in pool if c is not lead and (c.defining or not lead.defining)]
     picked: list[tuple[int, Unit, str, int]] = []
     quoted: set[tuple[int, tuple[int, int]]] = set()
     used = 0
@@ -214,14 +215,16 @@ def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = MA
             break
         rank, u, own = c.rank, c.unit, c.own
         whole = lists.get((rank, u.spans[0])) if it.listing and u.kind == "item" else None
-        if whole is not None and whole.spans[-1][1] - whole.spans[0][0] <= LIST_QUOTE_CHARS:
+        # the leading item brings its whole list; a supporting one only while the answer stays short
+        room = LIST_QUOTE_CHARS if not picked else ANSWER_CHARS - used
+        if whole is not None and whole.spans[-1][1] - whole.spans[0][0] <= room:
             u, own = whole, _own(hits[rank], whole)
         if all((rank, sp) in quoted for sp in u.body) or any(_near_duplicate(own, p[2]) for p in picked):
             continue
-        picked.append((rank, u, own, c.level))
+        picked.append((rank, u, own, (not c.in_force, c.level)))
         used += sum(e - s for s, e in u.spans if (rank, (s, e)) not in quoted)
         quoted.update((rank, sp) for sp in u.spans)
-    if it.rule:  # the quotes read by level, normative texts first (the sort keeps score order within a level)
+    if it.rule:  # texts in force by level, normative ones first (the sort keeps score order within a level)
         picked.sort(key=lambda p: p[3])
     return _render(hits, picked, quoted)
 
