@@ -48,7 +48,7 @@ def question_words() -> dict[str, str]:
     return table
 
 
-RULE_KINDS = ("rule", "define", "define-mark", "define-query", "level")
+RULE_KINDS = ("rule", "list-noun", "list-verb", "define", "define-mark", "define-query", "level")
 
 
 def parse_rules(text: str, name: str = "kb/data/answer_rules.tsv") -> dict[str, list[list[str]]]:
@@ -98,6 +98,30 @@ def defined_term(question: str) -> str:
     term = term.strip(QUESTION_PUNCT + "呢啊")
     # a term of one or two characters (什么是法) is too vague to look for its definition
     return term if asked and len(term) >= 3 and not any(w in term for w in question_words()) else ""
+
+
+def asked_nouns(question: str) -> set[str]:
+    """What a 哪些 question asks the items of: the words right after its list cue (哪些程序 →
+    程序), else right before it past a verb (督查的内容包括哪些 → 内容), and the nouns of cues that
+    name one (有哪几种 → 种类)."""
+    from kb.tokenize import tokenize
+
+    rules = answer_rules()
+    out = {noun for cue, noun in rules["list-noun"] if cue in question}
+    cues = sorted((w for w, kind in question_words().items() if kind == "list"), key=len, reverse=True)
+    m = re.search("|".join(map(re.escape, cues)), question)
+    if m is None:
+        return out
+    after = re.split(f"[{re.escape(QUESTION_PUNCT)}]", question[m.end():].lstrip("些几种类项个"))[0]
+    out |= {t for t in tokenize(after) if len(t) >= 2 and after.startswith(t)}
+    if not after:
+        before = question[:m.start()]
+        for (verb,) in sorted(rules["list-verb"], key=lambda r: -len(r[0])):
+            if before.endswith(verb):
+                before = before[:-len(verb)]
+                break
+        out |= {t for t in tokenize(before) if len(t) >= 2 and before.endswith(t)}
+    return out
 
 
 def defines(text: str, term: str) -> bool:

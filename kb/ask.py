@@ -24,6 +24,7 @@ from kb.answer_rules import (
     NOT_NORMATIVE,
     TIME_EXPR,
     Intent,
+    asked_nouns,
     content_terms,
     defines,
     extra_queries,
@@ -45,11 +46,12 @@ if TYPE_CHECKING:
 NOT_FOUND = "未找到相关依据。"
 LEX_WEIGHT = 0.1  # term overlap (0..1) against cosine similarity, whose useful range is ~0.1 wide
 PHRASE_FREE = 4  # this much of the question repeated is a shared noun (政府信息), not yet its predicate
-PHRASE_STEP = 0.02  # per character of the question a unit repeats verbatim beyond PHRASE_FREE …
-PHRASE_CAP = 0.08  # … up to this
+PHRASE_STEP = 0.015  # per character of the question a unit repeats verbatim beyond PHRASE_FREE …
+PHRASE_CAP = 0.06  # … up to this
 LIST_BONUS = 0.03  # an enumeration (A、B、C), when the question asks 哪些
-ITEMS_BONUS = 0.05  # a numbered list ((一)…(二)…) for a 哪些 question, scaled by how much of the
-LEAD_FULL = 8  # question its lead-in repeats: all of it from this many characters (行政强制措施的种类：)
+# a numbered list ((一)…(二)…) for a 哪些 question whose lead-in names what the question asks the
+# items of (哪些内容 → 合法性审查的内容包括：; not 应当报送下列材料：)
+ITEMS_BONUS = 0.05
 TIME_BONUS = 0.03  # a sentence stating a duration, when the question asks 多久 or about a 期限
 DEFINE_BONUS = 0.1  # the sentence defining the term a 什么是 question asks about
 RANK_STEP = 0.002  # per rank of the hit a unit comes from
@@ -128,6 +130,7 @@ def _own(hit: Hit, u: Unit) -> str:
 def _text_scores(question: str, it: Intent, hits: list[Hit], cands: list[tuple[int, Unit]]) -> list[Cand]:
     """Each candidate scored on its text alone (the similarity is added once embedded)."""
     terms, phrases = content_terms(question), question_phrases(question)
+    nouns = asked_nouns(question) if it.listing else set()
     # among relevant units, those saying it themselves rank higher; an article speaks under its
     # title (本条例), not under its section headings
     lex = weighted_overlap(terms, [f"{_own(hits[r], u)} {hits[r].title}" for r, u in cands])
@@ -138,8 +141,8 @@ def _text_scores(question: str, it: Intent, hits: list[Hit], cands: list[tuple[i
         score = LEX_WEIGHT * lex[i] - RANK_STEP * rank
         score += min(PHRASE_CAP, PHRASE_STEP * max(0, longest_shared(phrases, full) - PHRASE_FREE))
         if it.listing and (u.kind == "list" or _items(h.text, u) >= 2):
-            lead_in = _lead_in(h.text, u)
-            score += ITEMS_BONUS * min(1.0, longest_shared(phrases, lead_in) / LEAD_FULL)
+            if not nouns or any(n in _lead_in(h.text, u) for n in nouns):
+                score += ITEMS_BONUS
         elif it.listing and is_enumeration(own):
             score += LIST_BONUS
         if it.timing and TIME_EXPR.search(own):

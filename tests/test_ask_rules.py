@@ -251,3 +251,20 @@ def test_kb_ask_cli(fake_index):
     assert js.returncode == 0, js.stderr
     res = json.loads(js.stdout)
     assert res["found"] and all(item in res["answer"] for item in DECISION_ITEMS)
+
+
+# ---- the real model on the shipped corpus -------------------------------------------------------
+@pytest.mark.model
+@pytest.mark.parametrize("question, opens, holds", [
+    ("哪些政府信息可以不予公开", "第十六条 行政机关的内部事务信息", ["过程性信息"]),
+    ("哪些事项属于重大行政决策事项", "第三条 本条例所称重大行政决策事项", DECISION_ITEMS),
+    ("行政机关负责人不能出庭有哪些正当理由", "第八条 有下列情形之一的", ["不可抗力", "意外事件", "需要履行他人不能代替的公务"]),
+    ("什么是政府信息", "第二条 本条例所称政府信息，是指", []),
+    ("重大行政决策草案提交集体讨论前需要经过哪些程序？", "第二十五条 决策草案提交决策机关讨论前", ["进行合法性审查"]),
+])
+def test_real_rule_first_answers(real_kb, question, opens, holds):
+    out = real_kb.ask(question)
+    quote, cited = first_quote(out)
+    assert quote.startswith(opens), out["answer"]
+    assert cited["level"] != "none" and len(out["citations"]) <= MAX_QUOTES
+    assert all(h in quote for h in holds), quote
