@@ -66,7 +66,7 @@ ANSWER_CHARS = 800  # no supporting quote once the answer quotes this much (the 
 LIST_SCORE_CHARS = 600  # a longer list is scored item by item …
 LIST_QUOTE_CHARS = 1500  # … and quoted whole up to this length when a 哪些 question picks an item
 DUP_JACCARD = 0.6  # character-bigram overlap above which two units say the same thing
-MAX_EMBED = 16  # candidates embedded (those scoring best on their text): a cold question embeds at most this many
+MAX_EMBED = 10  # candidates embedded (those scoring best on their text): a cold question embeds at most this many
 EXTRA_K = 3  # hits kept from each extra search (the definition of a 什么是 term)
 PENALISED = frozenset({"repealed", "expired"})
 
