@@ -229,26 +229,32 @@ def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = MA
         quoted.update((rank, sp) for sp in u.spans)
     if it.rule:  # texts in force by level, normative ones first (the sort keeps score order within a level)
         picked.sort(key=lambda p: p[3])
-    return _render(hits, picked, quoted)
+    return _render(hits, picked)
 
 
-def _render(hits: list[Hit], picked: list[tuple], quoted: set[tuple[int, tuple[int, int]]]) -> dict:
-    # cite hits in the order they first contribute; read the quoted spans in source order
+def _render(hits: list[Hit], picked: list[tuple]) -> dict:
+    """The answer text: the quotes in the order picked (the rule first), each span once, a quote's
+    spans in source order; spans of one hit with only whitespace between read as one quotation.
+    Hits are cited in the order they first contribute."""
     numbers: dict[int, int] = {}
     for rank, *_ in picked:
         numbers.setdefault(rank, len(numbers) + 1)
     spans: list[tuple[int, int, int]] = []
-    for r, (s, e) in sorted(quoted, key=lambda q: (numbers[q[0]], q[1])):
-        # neighbouring spans (only whitespace between) read as one quotation with one marker
-        if spans and spans[-1][0] == r and not hits[r].text[spans[-1][2]:s].strip():
-            spans[-1] = (r, spans[-1][1], max(e, spans[-1][2]))
-        else:
-            spans.append((r, s, e))
+    seen: set[tuple[int, int, int]] = set()
+    for rank, u, *_ in picked:
+        for s, e in u.spans:
+            if (rank, s, e) in seen:
+                continue
+            seen.add((rank, s, e))
+            if spans and spans[-1][0] == rank and spans[-1][2] <= s and not hits[rank].text[spans[-1][2]:s].strip():
+                spans[-1] = (rank, spans[-1][1], e)
+            else:
+                spans.append((rank, s, e))
     answer = "".join(f"{hits[r].text[s:e]}[{numbers[r]}]" for r, s, e in spans)
     citations = []
     for rank in sorted(numbers, key=numbers.get):
         # highlights mark the quoted spans, so the reader sees exactly what was used
-        marks = [[s, e] for r, s, e in spans if r == rank]
+        marks = sorted([s, e] for r, s, e in spans if r == rank)
         citations.append(replace(hits[rank], highlights=marks).to_dict())
     return {"answer": answer, "found": True, "citations": citations, "mode": "extractive"}
 
