@@ -5,6 +5,10 @@ later passes find them in the store's embedding cache (what a repeated or overla
 costs).
 
     python -m bench.ask_latency --index indexes/eval --dev ../shared/eval/dev.jsonl [--passes 2]
+    python -m bench.ask_latency --index indexes/eval --dev bench/ask_lookups.jsonl
+
+bench/ask_lookups.jsonl: 18 list, definition and requirement lookups written from the eval corpus
+(query and answer keys only, the dev set's format).
 """
 
 from __future__ import annotations

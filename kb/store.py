@@ -327,7 +327,8 @@ class Store:
 
     def put_vectors(self, embedder: str, items: list[tuple[str, np.ndarray]], wait_ms: int | None = None) -> bool:
         """Cache vectors. With ``wait_ms`` the write gives up (False) when another writer holds the
-        database longer than that: a reader filling the cache on the side never waits for an ingest."""
+        database longer than that, or it is read-only: a reader filling the cache on the side never
+        waits for an ingest."""
         rows = [(embedder, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items]
         if wait_ms is None:
             with self.write() as con:
@@ -340,7 +341,7 @@ class Store:
                 con.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?)", rows)
             return True
         except sqlite3.OperationalError as e:
-            if "locked" not in str(e) and "busy" not in str(e):
+            if not any(w in str(e) for w in ("locked", "busy", "readonly")):
                 raise
             return False
         finally:
