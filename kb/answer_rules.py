@@ -48,7 +48,7 @@ def question_words() -> dict[str, str]:
     return table
 
 
-RULE_KINDS = ("rule", "list-noun", "list-verb", "define", "define-mark", "define-query", "level")
+RULE_KINDS = ("rule", "list-noun", "list-alias", "list-verb", "define", "define-mark", "define-query", "level")
 
 
 def parse_rules(text: str, name: str = "kb/data/answer_rules.tsv") -> dict[str, list[list[str]]]:
@@ -102,8 +102,8 @@ def defined_term(question: str) -> str:
 
 def asked_nouns(question: str) -> set[str]:
     """What a 哪些 question asks the items of: the words right after its list cue (哪些程序 →
-    程序), else right before it past a verb (督查的内容包括哪些 → 内容), and the nouns of cues that
-    name one (有哪几种 → 种类)."""
+    程序), else right before it past a verb (督查的内容包括哪些 → 内容), the nouns of cues that
+    name one (有哪几种 → 种类), and the law's word for them (正当理由 → 情形)."""
     from kb.tokenize import tokenize
 
     rules = answer_rules()
@@ -121,7 +121,7 @@ def asked_nouns(question: str) -> set[str]:
                 before = before[:-len(verb)]
                 break
         out |= {t for t in tokenize(before) if len(t) >= 2 and before.endswith(t)}
-    return out
+    return out | {alias for end, alias in rules["list-alias"] if any(n.endswith(end) for n in out)}
 
 
 def defines(text: str, term: str) -> bool:

@@ -208,8 +208,10 @@ def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = MA
         return {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "extractive"}
     pool = [c for c in scored if c.score >= scored[0].score - KEEP_MARGIN]
     lead = _lead(pool, it)
-    # a definition is answered by definitions (the same term in other texts), nothing around them
-    rest = [c for c in pool if c is not lead and (c.defining or not lead.defining)]
+    # a definition is answered by definitions (the same term in other texts), nothing around them;
+    # a text in force is not followed by a repealed or expired one
+    rest = [c for c in pool if c is not lead and (c.defining or not lead.defining)
+            and (c.in_force or not lead.in_force)]
     picked: list[tuple[int, Unit, str, int]] = []
     quoted: set[tuple[int, tuple[int, int]]] = set()
     used = 0

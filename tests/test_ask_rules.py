@@ -205,7 +205,9 @@ def test_a_repealed_text_does_not_lead():
     out = extract("重大行政决策草案提交讨论前需要经过哪些程序", hits, FlatEmbedder())
     assert out["citations"][0]["doc_id"] == "d2"  # in force beats repealed, whatever their level
     hits[1].status = "current"
-    assert extract("重大行政决策草案提交讨论前需要经过哪些程序", hits, FlatEmbedder())["citations"][0]["doc_id"] == "d1"
+    out = extract("重大行政决策草案提交讨论前需要经过哪些程序", hits, FlatEmbedder())
+    assert out["citations"][0]["doc_id"] == "d1"
+    assert "d0" not in {c["doc_id"] for c in out["citations"]}  # nor follows a text in force
 
 
 # ---- unit vectors are cached ---------------------------------------------------------------------
