@@ -52,7 +52,7 @@ def _sort_key(key: str) -> tuple[int, str]:
 
 def facets(query: str) -> list[tuple[str, set[str]]]:
     """The query's space-separated parts, each with its content terms."""
-    from kb.ask import content_terms
+    from kb.answer_rules import content_terms
 
     return [(part, content_terms(part)) for part in query.split()]
 
@@ -64,7 +64,7 @@ def _norm(text: str) -> str:
 def matches(hit: Hit, parts: list[tuple[str, set[str]]]) -> bool:
     """Every part of the query is present: literally, or by most of its terms. The title
     and section path count, since 第十条 of 某某优化营商环境条例 is about 营商环境."""
-    from kb.ask import term_overlap
+    from kb.answer_rules import term_overlap
 
     hay = _norm(f"{hit.title} {' '.join(hit.section)} {hit.text}")
     for part, terms in parts:

@@ -277,9 +277,11 @@ class KnowledgeBase:
         return self._batcher(text)
 
     def ask(self, question: str, k: int = 5, as_of: str | None = None) -> dict:
-        from kb.ask import answer
-        hits = self.search(question, k=k, as_of=as_of)
-        out = answer(question, hits, self.embedder, settings=self.settings)
+        from kb.ask import answer, gather
+        hits = gather(question, lambda q, n: self.search(q, k=n, as_of=as_of), k)
+        out = answer(question, hits, self.embedder, settings=self.settings,
+                     query_vector=self._query_vector(question.strip()),
+                     vectors=lambda texts: indexer.passage_vectors(self.store, self.embedder, texts))
         cited = {c["doc_id"]: c.get("status") for c in out.get("citations", [])}
         if cited and all(s in ("repealed", "expired") for s in cited.values()):
             out["note"] = "所引依据均已废止或失效，仅供参考 (every text quoted is repealed or expired)"

@@ -90,6 +90,30 @@ def embed_missing(store: Store, embedder: Embedder, texts: list[str], batch: int
     return len(items)
 
 
+CACHE_WAIT_MS = 50  # a reader caching vectors gives up rather than wait for a busy writer
+
+
+def passage_vectors(store: Store, embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Passage vectors of ``texts`` (answer units) from the embedding cache, the missing ones
+    embedded in one call and cached, keyed by (embedder, text hash) like chunk vectors, so a
+    unit already seen costs a lookup. Caching is best effort: when a writer holds the store,
+    the vectors are used without being kept."""
+    out = np.empty((len(texts), embedder.dim), dtype=np.float32)
+    if not texts:
+        return out
+    hashes = [text_hash(t) for t in texts]
+    have = store.cached_vectors(embedder.name, hashes)
+    todo = list(dict.fromkeys(h for h in hashes if h not in have))
+    if todo:
+        first = {h: t for h, t in zip(hashes, texts, strict=True)}
+        vecs = np.asarray(embedder.embed_batch([first[h] for h in todo], "passage"), dtype=np.float32)
+        have.update(zip(todo, vecs, strict=True))
+        store.put_vectors(embedder.name, list(zip(todo, vecs, strict=True)), wait_ms=CACHE_WAIT_MS)
+    for i, h in enumerate(hashes):
+        out[i] = have[h]
+    return out
+
+
 def _vectors_for(store: Store, embedder: Embedder, ids: np.ndarray, hashes: list[str],
                 page: int = 20_000) -> np.ndarray:
     """Cached vectors of these chunks, filled page by page into one float32 array."""

@@ -7,8 +7,9 @@ A law often states its rule in a lead-in and lists the cases below it:
     （一）距法定时效或者期限届满不足七日，需要及时提起诉讼…；
 
 The item alone never says 先行提供 and the lead-in alone says nothing, so each item is
-judged (and quoted) with its lead-in, and a whole short list is a unit of its own for
-哪些 questions. A short law article (第X条 …) is quoted whole: the rule, its deadline and its
+judged (and quoted) with its lead-in, and the whole list is a unit of its own for
+哪些 questions (kb/ask.py scores only the short ones whole and quotes a long one whole when
+one of its items is picked). A short law article (第X条 …) is quoted whole: the rule, its deadline and its
 exception (二十日内…；二十日内不能作出决定的，…可以延长十日) belong together, and an article is
 what an official cites. Every unit is a list of exact (start, end) spans of the passage text.
 """
@@ -21,9 +22,9 @@ SENTENCE_END = "。！？!?"
 CLAUSE_END = "；;"  # splits only sentences longer than LONG_SENTENCE: a ； usually joins one rule
 CLOSERS = "”’」』）)】"  # kept with the sentence they close
 LEAD_END = "：:"
+ITEM_END = "；;。，,、"  # how a list item ends, unlike a heading
 MIN_SENTENCE_CHARS = 8  # shorter pieces are headings or list stubs, not answers
 LONG_SENTENCE = 160
-LIST_MAX_CHARS = 600  # a longer list is quoted item by item
 ARTICLE_MAX_CHARS = 300  # a longer article is quoted sentence by sentence
 
 
@@ -31,7 +32,9 @@ ARTICLE_MAX_CHARS = 300  # a longer article is quoted sentence by sentence
 class Unit:
     spans: tuple[tuple[int, int], ...]  # exact offsets into the passage, in source order
     kind: str  # sentence | item | list
-    body: tuple[tuple[int, int], ...]  # the spans that state something (an item without its lead-in)
+    # the spans that state something: an item without its lead-in, but a whole list with it
+    # (本条例所称决策事项包括：… is the rule its items complete)
+    body: tuple[tuple[int, int], ...]
 
     def text(self, passage: str) -> str:
         return "".join(passage[s:e] for s, e in self.spans)
@@ -72,9 +75,15 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
                 a += 1
             while b > a and text[b - 1].isspace():
                 b -= 1
-            if b - a >= MIN_SENTENCE_CHARS and text[a] != "#":
+            if b > a and text[a] != "#" and (b - a >= MIN_SENTENCE_CHARS or _short_item(text, a, b)):
                 out.append((a, b))
     return out
+
+
+def _short_item(text: str, a: int, b: int) -> bool:
+    """A list item too short to pass for a sentence ((一)警告；): kept, since a list without it
+    is not the list. A heading such as (一)总体要求 has no closing punctuation and stays out."""
+    return text[b - 1] in ITEM_END and _line_start(text, a) and is_item(text[a:b])
 
 
 def is_item(text: str) -> bool:
@@ -137,9 +146,9 @@ def _units(text: str, sents: list[tuple[int, int]]) -> list[Unit]:
             j += 1
         for item in items:
             out.append(Unit((lead, *item), "item", tuple(item)))
-        body = tuple(sp for item in items for sp in item)
-        if len(items) > 1 and body[-1][1] - lead[0] <= LIST_MAX_CHARS:
-            out.append(Unit((lead, *body), "list", body))
+        body = (lead, *(sp for item in items for sp in item))
+        if len(items) > 1:
+            out.append(Unit(body, "list", body))
         # a lead-in with no items below it is left out: it says nothing by itself
         i = max(j, i + 1)
     return out

@@ -24,6 +24,7 @@ from ingest.records import Document
 from kb import phrases
 
 SCHEMA_VERSION = "1"
+BUSY_MS = 60_000  # how long a statement waits for another writer before "database is locked"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -94,7 +95,7 @@ class Store:
     def con(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
         if con is None:
-            con = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            con = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
             con.row_factory = sqlite3.Row
@@ -392,9 +393,24 @@ class Store:
                 out[h] = np.frombuffer(blob, dtype=np.float32)
         return out
 
-    def put_vectors(self, embedder: str, items: list[tuple[str, np.ndarray]]) -> None:
-        with self.write() as con:
-            con.executemany(
-                "INSERT OR REPLACE INTO embeddings VALUES (?,?,?)",
-                [(embedder, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items],
-            )
+    def put_vectors(self, embedder: str, items: list[tuple[str, np.ndarray]], wait_ms: int | None = None) -> bool:
+        """Cache vectors. With ``wait_ms`` the write gives up (False) when another writer holds the
+        database longer than that, or it is read-only: a reader filling the cache on the side never
+        waits for an ingest."""
+        rows = [(embedder, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items]
+        if wait_ms is None:
+            with self.write() as con:
+                con.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?)", rows)
+            return True
+        con = self.con
+        con.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+        try:
+            with self.write():
+                con.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?)", rows)
+            return True
+        except sqlite3.OperationalError as e:
+            if not any(w in str(e) for w in ("locked", "busy", "readonly")):
+                raise
+            return False
+        finally:
+            con.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
