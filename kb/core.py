@@ -282,6 +282,11 @@ class KnowledgeBase:
         out = answer(question, hits, self.embedder, settings=self.settings,
                      query_vector=self._query_vector(question.strip()),
                      vectors=lambda texts: indexer.passage_vectors(self.store, self.embedder, texts))
+        for c in out.get("citations", []):
+            # name what is quoted (第二十五条), not the whole window shown around it (第二十五条至第二十九条)
+            if c.get("highlights"):
+                lo, hi = c["highlights"][0][0], max(e for _, e in c["highlights"])
+                c["citation"] = self.passage(c["doc_id"], c["start"] + lo, c["start"] + hi)["citation"]
         cited = {c["doc_id"]: c.get("status") for c in out.get("citations", [])}
         if cited and all(s in ("repealed", "expired") for s in cited.values()):
             out["note"] = "所引依据均已废止或失效，仅供参考 (every text quoted is repealed or expired)"

@@ -144,6 +144,12 @@ def test_which_matters_quotes_the_whole_list(rules_kb):
     assert cited["text"][cited["highlights"][0][0]:cited["highlights"][0][1]] == quote  # exact span
 
 
+def test_the_citation_names_the_quoted_article_not_the_window(rules_kb):
+    out = rules_kb.ask("哪些事项属于重大行政决策事项")
+    _, cited = first_quote(out)
+    assert cited["citation"] == "《重大行政决策程序暂行条例》第三条"
+
+
 def test_seven_circumstances_are_all_quoted(rules_kb):
     quote, _ = first_quote(rules_kb.ask("公职人员有哪些情形可以从轻或者减轻给予政务处分"))
     assert quote.startswith("第十一条 公职人员有下列情形之一的，可以从轻或者减轻给予政务处分：")
