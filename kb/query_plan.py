@@ -64,7 +64,11 @@ class QueryPlan:
 
     def names_place(self, region: str) -> bool:
         """Whether a document of ``region`` lies in a place the query names (浙江省 → 浙江省宁波市)."""
-        return bool(region) and any(region.startswith(p) for p in self.places)
+        return bool(self.place_of(region))
+
+    def place_of(self, region: str) -> str:
+        """The named place a document of ``region`` lies in, the most specific one; "" if none."""
+        return max((p for p in self.places if region and region.startswith(p)), key=len, default="")
 
     def in_years(self, year: int | None) -> bool:
         if year is None or (self.year_from is None and self.year_to is None):
@@ -175,10 +179,10 @@ def _rule_words() -> list[list[str]]:
 
 
 def priors(store: Store, fused: list[tuple[int, float]], qp: QueryPlan, cfg: SearchConfig,
-           top: int) -> list[tuple[int, float]]:
-    """Scale the scores of the first ``top`` candidates by what the query plan asks for: the
-    places, years and kinds it names, and its intent's preferred texts (material: not legal
-    texts; requirement: normative texts by level). Soft: nothing is dropped."""
+           top: int, floor: float = 0.0) -> list[tuple[int, float]]:
+    """Scale the scores of the first ``top`` candidates (their height above ``floor``) by what the
+    query plan asks for: the places, years and kinds it names, and its intent's preferred texts
+    (material: not legal texts; requirement: normative texts by level). Soft: nothing is dropped."""
     place = cfg.place_boost != 1.0 and bool(qp.places)
     year = cfg.year_boost != 1.0 and (qp.year_from is not None or qp.year_to is not None)
     kind = cfg.kind_boost != 1.0 and bool(qp.kinds)
@@ -192,7 +196,7 @@ def priors(store: Store, fused: list[tuple[int, float]], qp: QueryPlan, cfg: Sea
     for c, s in head:
         d = docs.get(c)
         if d is not None:
-            s *= _factor(d, qp, cfg, place, year, kind, material, requirement)
+            s = floor + (s - floor) * _factor(d, qp, cfg, place, year, kind, material, requirement)
         out.append((c, s))
     out.sort(key=lambda cs: -cs[1])
     return out + tail

@@ -42,8 +42,9 @@ class SearchConfig:
     # dev material nDCG@10 0.633 → 0.669 (0.8: same, 0.7: 0.671), other tasks unchanged
     material_legal: float = 0.85
     # Query-plan priors (kb/query_plan.py), chosen on the dev set (docs/evaluation.md). Soft: they
-    # reorder, nothing is dropped. Material requests: one passage per document (dev: unchanged).
-    material_per_doc: int | None = 1
+    # reorder, nothing is dropped. Material requests: at most two passages per document (dev material
+    # 0.667 → 0.704; one a document, like three, 0.667: a long speech often holds two quotable passages)
+    material_per_doc: int | None = 2
     # a document of a place, year or kind the query names ranks up (score × these). Places: on the
     # dev compare queries re-asked for one province, nDCG@10 0.772 → 0.803 (1.5: 0.815, kept mild
     # so that a national text that answers better still leads); kind 1.1: dev compare 0.717 → 0.718
@@ -59,7 +60,6 @@ class SearchConfig:
     # comparison requests: one passage per province while other provinces have candidates
     # (dev compare 0.704 → 0.717; per region string 0.709; two per province 0.688)
     compare_per_place: int | None = 1
-    place_key: str = "province"  # region | province: what counts as one place when spreading
 
 
 def is_comparison(query: str) -> bool:
@@ -163,12 +163,17 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
     fused = runs[0] if len(runs) == 1 else get_fusion(cfg.fusion)(runs, weights)
     if validity is not None:
         fused = _by_validity(fused, validity, all_versions, cfg.out_of_force)
-    fused = priors(store, fused, qp, cfg, max(4 * k, 40) * 3)
-    spread = cfg.compare_per_place if qp.intent == "compare" and not qp.places else None
+    # The priors scale a score's height above what no match scores: 0 for fused and BM25 scores; for
+    # cosines (dense alone) the weakest candidate's, since e5-small's lie within ~0.1 of each other
+    # and × 0.8 would bury a hit (dev dense lookup 0.717 → 0.523 with plain products, 0.747 so).
+    floor = fused[-1][1] if mode == "dense" and fused else 0.0
+    fused = priors(store, fused, qp, cfg, max(4 * k, 40) * 3, floor)
+    # a comparison within one named place (上海各区…) is not spread over places
+    spread = cfg.compare_per_place if qp.intent == "compare" and len(qp.places) != 1 else None
     with store.reading():  # every row of every hit from one committed state
         return _to_hits(store, fused, terms + expansion_terms, pq.phrases, k, collapse, per_doc,
                         window=0 if pq.phrases else cfg.window if window is None else window, validity=validity,
-                        per_place=spread, place_key=cfg.place_key)
+                        per_place=spread, place_of=lambda region: qp.place_of(region) or province_of(region))
 
 
 def _by_validity(fused: list[tuple[int, float]], view: ValidityView, all_versions: bool,
@@ -187,8 +192,8 @@ def _by_validity(fused: list[tuple[int, float]], view: ValidityView, all_version
 def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], phrases: list[str], k: int,
              collapse: bool, per_doc: int | None, window: int = 0,
              validity: ValidityView | None = None, per_place: int | None = None,
-             place_key: str = "region") -> list[Hit]:
-    """``per_place``: at most this many hits of one place (region, or province with ``place_key``)
+             place_of: Callable[[str], str] = str) -> list[Hit]:
+    """``per_place``: at most this many hits of one place (``place_of`` a document's region)
     while other places still have candidates; the hits held back fill what is left of the page."""
     # Only the top of the ranking can be shown: collapsing further down costs O(n²) for nothing.
     ranked, rows, docs = _top_candidates(store, ranked, per_doc, max(4 * k, 40))
@@ -212,7 +217,7 @@ def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], ph
                 continue
             if any(s < row["pos_end"] and row["pos_start"] < e for s, e in shown.get(d["doc_id"], [])):
                 continue  # already inside a window shown for a better-ranked chunk
-            place = province_of(d["region"]) if place_key == "province" else d["region"]
+            place = place_of(d["region"])
             if per_place is not None and placed.get(place, 0) >= per_place:
                 held.append(g)
                 continue
