@@ -18,7 +18,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from ingest.region import mentions
-from kb.answer_rules import NOT_NORMATIVE, answer_rules, rank_of
+from kb.answer_rules import NOT_NORMATIVE, answer_rules, question_words, rank_of
 from kb.answer_rules import intent as question_intent
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from kb.store import Store
 
 KINDS = ("spread", "intent", "kind", "years", "year", "range")
-INTENTS = ("compare", "material", "requirement", "lookup")
 INTENT_LABELS = {"compare": "对比", "material": "素材", "requirement": "规定要求", "lookup": "查找"}
 # a year as officials write it in a query: four digits from 1949 to 2099
 _YEAR = r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)"
@@ -163,19 +162,18 @@ def plan(query: str, as_of: str | None = None) -> QueryPlan:
         out.intent, out.cues = "material", material
     else:
         asked = question_intent(query)
-        rule = [w for w, v in _found(query, [(r[0], "") for r in _rule_words()] + table["intent"]) if v != "-"]
-        if rule or asked.listing or asked.term:
-            out.intent, out.cues = "requirement", [w for w in rule if w not in material] or ["哪些/什么是"]
+        stops = [(w, v) for w, v in table["intent"] if v == "-"]  # 负责人 hides the rule word 负责
+        rule = [w for w, v in _found(query, [(r[0], "") for r in answer_rules()["rule"]] + stops) if v != "-"]
+        if rule or asked.listing or asked.term:  # lists (哪几种) and definitions (什么是) ask for rules too
+            asking = [w for w, kind in question_words().items() if kind == "list" and w in query]
+            asking += [row[0] for row in answer_rules()["define"] if row[0] in query]
+            out.intent, out.cues = "requirement", rule or [w for w, _ in _found(query, [(w, "") for w in asking])]
     for word, value in _found(query, table["kind"]):
         if value == "-" or (out.intent == "material" and any(word in m for m in material)):
             continue  # 征求意见 is no 意见; 讲话素材: the speech being written, not a kind of source
         out.kinds.append(word)
         out.doc_types += [t for t in (v.strip() for v in value.split(",")) if t not in out.doc_types]
     return out
-
-
-def _rule_words() -> list[list[str]]:
-    return answer_rules()["rule"]
 
 
 def priors(store: Store, fused: list[tuple[int, float]], qp: QueryPlan, cfg: SearchConfig,

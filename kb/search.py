@@ -62,16 +62,6 @@ class SearchConfig:
     compare_per_place: int | None = 1
 
 
-def is_comparison(query: str) -> bool:
-    """Queries like 各地…规定 / …对比 ask for many regions' versions, not one document's."""
-    return plan(query).intent == "compare"
-
-
-def wants_material(query: str) -> bool:
-    """Queries like 柔性执法 讲话素材 / …怎么表述 ask for quotable lines, not statute text."""
-    return plan(query).intent == "material"
-
-
 def filter_sql(filters: SearchFilters | None, alias: str = "") -> tuple[list[str], list]:
     """WHERE clauses and arguments over the documents table for ``filters`` (shared by search
     and document listing, so a filter means the same everywhere)."""

@@ -257,9 +257,9 @@ def test_api_versions_and_as_of(vkb):
 def test_material_requests_rank_legal_texts_lower(fake_kb):
     from dataclasses import replace
 
-    from kb.search import wants_material
-    assert wants_material("柔性执法 讲话素材") and wants_material("法治政府建设的战略定位怎么表述")
-    assert not wants_material("重大行政决策需经哪些程序")
+    from kb.query_plan import plan
+    assert plan("柔性执法 讲话素材").intent == plan("法治政府建设的战略定位怎么表述").intent == "material"
+    assert plan("重大行政决策需经哪些程序").intent != "material"
     query = "重大行政决策 讲话素材"
     saved = fake_kb.search_config
     try:
