@@ -123,12 +123,12 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
     def healthz() -> dict:
         return {"status": "ok", "documents": kb.stats()["documents"]}
 
-    @app.get("/api/search", response_model=list[s.HitOut], dependencies=read, responses=ERRORS, tags=["read"])
-    def search(params: Annotated[s.SearchParams, Query()]) -> list[dict]:
-        """Passages matching the query, best first, each with its exact source."""
+    @app.get("/api/search", response_model=s.SearchOut, dependencies=read, responses=ERRORS, tags=["read"])
+    def search(params: Annotated[s.SearchParams, Query()]) -> dict:
+        """Passages matching the query, best first, each with its exact source, and the query plan."""
         hits = kb.search(params.q, k=params.k, mode=params.mode, filters=params.filters(),
                          as_of=params.as_of, all_versions=params.all_versions)
-        return [h.to_dict() for h in hits]
+        return {"query_plan": kb.query_plan(params.q, params.as_of).to_dict(), "hits": [h.to_dict() for h in hits]}
 
     @app.post("/api/ask", response_model=s.AskResponse, dependencies=read, responses=ERRORS, tags=["read"])
     def ask(body: s.AskRequest) -> dict:

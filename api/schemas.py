@@ -69,6 +69,25 @@ class HitOut(BaseModel):
     versions: list[VersionRef] = Field([], description="the text's other versions, newest first")
 
 
+class QueryPlanOut(BaseModel):
+    places: list[str] = Field(description="places the query names, as full gazetteer names (上海 → 上海市)")
+    spread: bool = Field(description="the query asks about many places at once (各地, 各省 …)")
+    year_from: int | None = Field(description="first year the query names (2021—2023年, 近三年 …), null if none")
+    year_to: int | None = Field(description="last year the query names, null if none")
+    kinds: list[str] = Field(description="document kinds the query names, as written (条例, 讲话, 规划 …)")
+    doc_types: list[str] = Field(description="the doc_type values those kinds stand for")
+    intent: Literal["compare", "material", "requirement", "lookup"] = Field(
+        description="compare (各地/对比), material (素材/提法: quotable lines), requirement (应当/期限/哪些), lookup")
+    cues: list[str] = Field(description="the words of the query that decided the intent")
+    label: str = Field(description="one line for display: 按地区：上海市 · 年份：2023 · 类型：条例 · 意图：素材")
+
+
+class SearchOut(BaseModel):
+    query_plan: QueryPlanOut = Field(description="how the query was read; its places, years, kinds and intent "
+                                                 "reorder the ranking (soft), they never filter")
+    hits: list[HitOut] = Field(description="passages, best first")
+
+
 class QueryParams(BaseModel):
     """Shared query-string filters; strings are stripped before the length checks."""
 

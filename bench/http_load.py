@@ -107,10 +107,10 @@ async def _load(port: int, queries: list[str], clients: int, duration: float, mo
             t0 = time.perf_counter()
             try:
                 r = await http.get(url, params={"q": q, "k": 10, "mode": mode})
-                ok = r.status_code == 200 and isinstance(r.json(), list)
+                ok = r.status_code == 200 and isinstance(r.json()["hits"], list)
                 if not ok:
                     errors.append(f"{r.status_code}: {r.text[:200]}")
-            except (httpx.HTTPError, ValueError) as e:  # transport failure or a body that is not JSON
+            except (httpx.HTTPError, ValueError, KeyError) as e:  # transport failure, a body not JSON or without hits
                 errors.append(f"{type(e).__name__}: {e}")
                 continue
             times.append(time.perf_counter() - t0)

@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from kb.records import Hit
@@ -199,10 +199,15 @@ def _level_ranks() -> dict[str, int]:
 
 
 def level_rank(hit: Hit) -> int:
-    """Where the hit's text stands among normative texts (0 = 法律); NOT_NORMATIVE for the rest.
-    An index built before levels were read knows only the doc type: the level follows from it."""
-    level = hit.level
-    if level == "none" and hit.doc_type != "none":
+    """Where the hit's text stands among normative texts (0 = 法律); NOT_NORMATIVE for the rest."""
+    return rank_of(hit.level, hit.doc_type, hit.title)
+
+
+@lru_cache(maxsize=4096)
+def rank_of(level: str, doc_type: str, title: str) -> int:
+    """``level_rank`` of a document's columns. An index built before levels were read knows only
+    the doc type: the level follows from it."""
+    if level == "none" and doc_type != "none":
         from ingest.validity import level_of
-        level = level_of(hit.doc_type, "", hit.title)
+        level = level_of(doc_type, "", title)
     return _level_ranks().get(level, NOT_NORMATIVE)

@@ -16,6 +16,7 @@ from kb.embed import Embedder, get_embedder
 from kb.errors import InvalidInput, NotFound
 from kb.faults import checkpoint
 from kb.manifest import Manifest
+from kb.query_plan import QueryPlan, plan
 from kb.records import Hit, IngestSummary, SearchFilters
 from kb.search import SearchConfig
 from kb.search import search as run_search
@@ -247,6 +248,10 @@ class KnowledgeBase:
         return run_search(self.store, self.snapshot(), self._query_vector, query, k=k, mode=mode,
                           filters=filters, collapse=collapse, per_doc=per_doc, config=self.search_config,
                           validity=self.validity(as_of), all_versions=all_versions, window=window)
+
+    def query_plan(self, query: str, as_of: str | None = None) -> QueryPlan:
+        """What ``query`` asks for besides its topic (places, years, kinds, intent), as search reads it."""
+        return plan(query, self.validity(as_of).as_of)
 
     def validity(self, as_of: str | None = None) -> ValidityView:
         """Statuses of every text on ``as_of`` (ISO date, default today), for this generation."""

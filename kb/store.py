@@ -256,14 +256,15 @@ class Store:
         rows = self.con.execute(f"SELECT {', '.join(VALIDITY_FIELDS)} FROM documents WHERE level != 'none'")
         return [{**dict(r), "history": json.loads(r["history"]), "repeals": json.loads(r["repeals"])} for r in rows]
 
-    def legal_chunks(self, chunk_ids: list[int]) -> set[int]:
-        """Those of ``chunk_ids`` that belong to legal or normative texts (level other than none)."""
-        out: set[int] = set()
+    def chunk_docs(self, chunk_ids: list[int]) -> dict[int, sqlite3.Row]:
+        """chunk id → its document's doc_id, doc_type, level, region, year and title (query-plan priors)."""
+        out: dict[int, sqlite3.Row] = {}
         for i in range(0, len(chunk_ids), 500):
             part = chunk_ids[i:i + 500]
-            out.update(r[0] for r in self.con.execute(
-                "SELECT c.chunk_id FROM chunks c JOIN documents d USING (doc_id) WHERE d.level != 'none'"
-                f" AND c.chunk_id IN ({','.join('?' * len(part))})", part))
+            out.update((r["chunk_id"], r) for r in self.con.execute(
+                "SELECT c.chunk_id, d.doc_id, d.doc_type, d.level, d.region, d.year, d.title"
+                " FROM chunks c JOIN documents d USING (doc_id)"
+                f" WHERE c.chunk_id IN ({','.join('?' * len(part))})", part))
         return out
 
     def chunk_ids_of(self, doc_ids: Iterable[str]) -> np.ndarray:

@@ -38,7 +38,7 @@ def client(fake_kb):
 
 @pytest.fixture(scope="module")
 def first_hits(client):
-    hits = client.get("/api/search", params={"q": "重大行政决策 合法性审查", "k": 5}).json()
+    hits = client.get("/api/search", params={"q": "重大行政决策 合法性审查", "k": 5}).json()["hits"]
     assert len(hits) >= 2
     return hits
 
@@ -79,12 +79,12 @@ def test_search_hits_trace_to_exact_source(client, first_hits):
 def test_search_filters_and_modes(client, fake_kb):
     by_type = fake_kb.stats()["by_type"]
     some_type = next(iter(sorted(by_type)))
-    hits = client.get("/api/search", params={"q": "政务服务", "type": some_type, "k": 50}).json()
+    hits = client.get("/api/search", params={"q": "政务服务", "type": some_type, "k": 50}).json()["hits"]
     assert hits and all(h["doc_type"] == some_type for h in hits)
-    hits = client.get("/api/search", params={"q": "政务服务", "year_from": 2020, "year_to": 2021}).json()
+    hits = client.get("/api/search", params={"q": "政务服务", "year_from": 2020, "year_to": 2021}).json()["hits"]
     assert all(2020 <= int(h["date"][:4]) <= 2021 for h in hits)
     for mode in ("dense", "lexical"):
-        hits = client.get("/api/search", params={"q": "营商环境", "mode": mode, "k": 3}).json()
+        hits = client.get("/api/search", params={"q": "营商环境", "mode": mode, "k": 3}).json()["hits"]
         assert 1 <= len(hits) <= 3
 
 
@@ -248,7 +248,7 @@ def test_upload_search_delete_with_key(fresh):
     assert resp.json() == {"ingested": ["uploads/办法.txt"], "unchanged": [], "failed": [], "skipped": [],
                            "warnings": []}
     assert upload(client, [("办法.txt", DOC_TXT)]).json()["unchanged"] == ["uploads/办法.txt"]
-    hits = client.get("/api/search", params={"q": "合法性审核"}).json()
+    hits = client.get("/api/search", params={"q": "合法性审核"}).json()["hits"]
     assert hits and hits[0]["path"] == "uploads/办法.txt"
     doc_id = hits[0]["doc_id"]
     assert_error(client.delete(f"/api/documents/{doc_id}"), 401, "unauthorized")

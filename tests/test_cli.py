@@ -52,21 +52,23 @@ def test_docs_and_doc_json(index):
 
 def test_search_json_contract(index):
     res = run("search", "重大行政决策", "--json", "-k", "4", "--index", str(index))
-    hits = json.loads(res.output)
+    out = json.loads(res.output)
+    assert set(out) == {"query_plan", "hits"}
+    hits = out["hits"]
     assert 0 < len(hits) <= 4
     for h in hits:
         assert set(h) == HIT_FIELDS
     docs = {d["doc_id"]: d for d in (json.loads(run("doc", h["doc_id"], "--json", "--index", str(index)).output)
                                      for h in hits)}
     assert all(docs[h["doc_id"]]["text"][h["start"]:h["end"]] == h["text"] for h in hits)
-    typed = json.loads(run("search", "法治", "--json", "--type", "news", "--index", str(index)).output)
+    typed = json.loads(run("search", "法治", "--json", "--type", "news", "--index", str(index)).output)["hits"]
     assert typed and all(h["doc_type"] == "news" for h in typed)
 
 
 def test_search_stdin_batch(index):
     res = run("search", "-", "--json", "--index", str(index), input="重大行政决策\n法治政府建设\n")
     lines = res.output.strip().splitlines()
-    assert len(lines) == 2 and all(isinstance(json.loads(line), list) for line in lines)
+    assert len(lines) == 2 and all(isinstance(json.loads(line)["hits"], list) for line in lines)
 
 
 def test_readable_search_output(index):

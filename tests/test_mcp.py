@@ -76,10 +76,12 @@ def test_search_passage_and_document_trace_to_the_exact_source(index):
                     for h in hits]
         doc = await call(client, "get_document", doc_id=hits[0]["doc_id"])
         full = await call(client, "get_document", doc_id=hits[0]["path"], include_text=True)
-        filtered = (await call(client, "search", query="人民代表大会", region="河南", k=5))["hits"]
+        filtered = await call(client, "search", query="河南 人民代表大会", region="河南", k=5)
         return hits, passages, doc, full, filtered
 
     hits, passages, doc, full, filtered = over_stdio(index, session)
+    assert filtered["query_plan"]["places"] == ["河南省"]  # how the query was read comes with the hits
+    filtered = filtered["hits"]
     assert 1 <= len(hits) <= 3 and hits[0]["title"] == "人民调解委员会组织条例"
     for h, p in zip(hits, passages, strict=True):
         assert p["text"] == h["text"] and (p["doc_id"], p["start"], p["end"]) == (h["doc_id"], h["start"], h["end"])

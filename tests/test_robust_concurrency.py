@@ -168,7 +168,7 @@ def test_reads_during_writes_never_fail_or_see_half_documents(served, caplog):
             if resp.status_code != 200:
                 errors.append(f"search {q!r}: {resp.status_code} {resp.text[:300]}")
                 continue
-            hits = resp.json()
+            hits = resp.json()["hits"]
             errors.extend(p for h in hits if (p := versions.hit_problem(h)))
             for doc_id in {h["doc_id"] for h in hits[:3]}:
                 d = client.get(f"/api/documents/{doc_id}")
@@ -249,7 +249,7 @@ def test_search_hit_is_one_consistent_version(served):
         titles[doc.title] = doc.text
     assert len(titles) == 2
     _replace_midway(kb, "doc_rows", changing[1], path)
-    hits = [h for h in client.get("/api/search", params={"q": '"不少于七日"', "k": 5}).json()
+    hits = [h for h in client.get("/api/search", params={"q": '"不少于七日"', "k": 5}).json()["hits"]
             if h["path"] == path]
     assert hits, "the passage is found in one version or the other"
     for h in hits:
@@ -292,11 +292,11 @@ def test_server_answers_while_a_cli_ingest_runs_and_then_sees_it(served):
         if resp.status_code != 200:
             errors.append(f"search {q!r}: {resp.status_code} {resp.text[:300]}")
             continue
-        errors.extend(p for h in resp.json() if (p := versions.hit_problem(h)))
+        errors.extend(p for h in resp.json()["hits"] if (p := versions.hit_problem(h)))
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err[-2000:]
     assert errors == [], errors[:10]
     print(f"{reads} searches while `kb ingest` ran in another process")
-    hits = client.get("/api/search", params={"q": '"代表视察"', "k": 20}).json()
+    hits = client.get("/api/search", params={"q": '"代表视察"', "k": 20}).json()["hits"]
     assert "北京市人民代表大会代表视察办法.md" in {h["path"] for h in hits}, "the server never saw the CLI ingest"
     assert kb.check()["ok"]

@@ -88,8 +88,9 @@ def spans(doc: dict) -> list[tuple[int, int, list[str]]]:
 def assert_searchable(index: Path, doc: dict, present: bool = True) -> None:
     phrase = phrase_of(doc)
     for mode in ("lexical", "dense"):
-        code, hits = cli_json("search", f'"{phrase}"', "--index", index, "--mode", mode, "-k", "20")
+        code, out = cli_json("search", f'"{phrase}"', "--index", index, "--mode", mode, "-k", "20")
         assert code == 0
+        hits = out["hits"]
         found = {h["path"] for h in hits}
         assert (doc["path"] in found) == present, f"{mode} search for “{phrase}”: {found}"
         assert all(phrase in h["text"] for h in hits)

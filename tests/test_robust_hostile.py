@@ -529,9 +529,10 @@ def _ok_or_422(status: int, body, field: str) -> bool:
 def test_absurd_queries_through_the_api(client, query):
     from urllib.parse import quote
 
-    status, hits = asgi_get(client.app, "/api/search", "q=" + quote(query))
-    if _ok_or_422(status, hits, "q"):
-        assert isinstance(hits, list)
+    status, body = asgi_get(client.app, "/api/search", "q=" + quote(query))
+    if _ok_or_422(status, body, "q"):
+        hits = body["hits"]
+        assert isinstance(hits, list) and isinstance(body["query_plan"]["label"], str)
         for h in hits:
             assert client.get(f"/api/documents/{h['doc_id']}").json()["text"][h["start"]:h["end"]] == h["text"]
     resp = client.post("/api/ask", json={"question": query})

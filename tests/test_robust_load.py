@@ -98,7 +98,7 @@ def test_sixteen_clients_searching_get_no_errors(server):
                 if resp.status_code != 200:
                     problem = f"{resp.status_code} {resp.text[:200]}"
                 elif kind == "search":
-                    bad = [h for h in body if texts.get(h["doc_id"], "")[h["start"]:h["end"]] != h["text"]]
+                    bad = [h for h in body["hits"] if texts.get(h["doc_id"], "")[h["start"]:h["end"]] != h["text"]]
                     problem = f"{len(bad)} hits not exact spans" if bad else None
                 elif url == "/api/documents":
                     problem = None if body["total"] == len(texts) else f"{body['total']} documents listed"

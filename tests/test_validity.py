@@ -246,7 +246,7 @@ def test_api_versions_and_as_of(vkb):
     res = client.get("/api/versions", params={"q": "上海市优化营商环境条例"})
     assert res.status_code == 200
     assert [v["status_label"] for v in res.json()["versions"]] == ["现行有效", "已被修改"]
-    hits = client.get("/api/search", params={"q": "优化营商环境条例 市场主体", "as_of": "2021-01-01"}).json()
+    hits = client.get("/api/search", params={"q": "优化营商环境条例 市场主体", "as_of": "2021-01-01"}).json()["hits"]
     assert {h["path"] for h in hits if h["path"].startswith(SH)} == {f"{SH}(2020-04-10).md"}
     assert client.get("/api/search", params={"q": "立法", "as_of": "yesterday"}).status_code == 422
     assert client.get("/api/versions", params={"q": "没有这部法"}).status_code == 404
@@ -257,9 +257,9 @@ def test_api_versions_and_as_of(vkb):
 def test_material_requests_rank_legal_texts_lower(fake_kb):
     from dataclasses import replace
 
-    from kb.search import wants_material
-    assert wants_material("柔性执法 讲话素材") and wants_material("法治政府建设的战略定位怎么表述")
-    assert not wants_material("重大行政决策需经哪些程序")
+    from kb.query_plan import plan
+    assert plan("柔性执法 讲话素材").intent == plan("法治政府建设的战略定位怎么表述").intent == "material"
+    assert plan("重大行政决策需经哪些程序").intent != "material"
     query = "重大行政决策 讲话素材"
     saved = fake_kb.search_config
     try:

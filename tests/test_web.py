@@ -159,6 +159,17 @@ def test_search_document_ask_compare_basket(page, fake_kb, shots):
     expect(pg.get_by_test_id("basket-count")).to_have_text("1")
 
 
+def test_query_plan_line_above_results(page, shots):
+    pg = page
+    pg.get_by_test_id("search-input").fill("各地 2021—2023年 优化营商环境条例 对比")
+    pg.get_by_test_id("search-submit").click()
+    expect(pg.get_by_test_id("search-status")).to_contain_text("结果")
+    expect(pg.get_by_test_id("query-plan")).to_have_text("按地区：各地 · 年份：2021—2023 · 类型：条例 · 意图：对比")
+    pg.screenshot(path=str(shots / "query-plan.png"), full_page=False)
+    search(pg)  # a plain query: no line
+    expect(pg.get_by_test_id("query-plan")).to_be_hidden()
+
+
 def test_markdown_export(page):
     pg = page
     search(pg)

@@ -195,8 +195,11 @@ async function runSearch(ev) {
   const status = $("search-status"), list = $("results");
   status.textContent = "检索中…";
   list.replaceChildren();
+  $("query-plan").hidden = true;
   try {
-    const hits = await getJSON("/api/search?" + p);
+    const res = await getJSON("/api/search?" + p), hits = res.hits;
+    $("query-plan").textContent = res.query_plan.label;
+    $("query-plan").hidden = !res.query_plan.label;
     status.textContent = hits.length ? "共 " + hits.length + " 条结果" : "没有找到相关段落。";
     list.replaceChildren(...hits.map((h) => hitCard(h)));
   } catch (e) {
