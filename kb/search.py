@@ -98,12 +98,8 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
         runs.append([(int(i), float(s)) for i, s in zip(ids, scores, strict=True)])
         weights.append(cfg.weights[0])
     if mode in ("hybrid", "lexical") and len(snap.chunk_ids):
-        mask = None
-        if allowed is not None:
-            mask = np.zeros(len(snap.chunk_ids), dtype=bool)
-            mask[snap.positions(allowed)] = True
-        pos, scores = snap.bm25.top(terms + expansion_terms, n, mask)
-        runs.append([(int(snap.chunk_ids[p]), float(s)) for p, s in zip(pos, scores, strict=True)])
+        ids, scores = snap.keywords.search(terms + expansion_terms, n, allowed)
+        runs.append([(int(i), float(s)) for i, s in zip(ids, scores, strict=True)])
         weights.append(cfg.weights[1])
     fused = runs[0] if len(runs) == 1 else get_fusion(cfg.fusion)(runs, weights)
     if validity is not None:
