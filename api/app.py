@@ -133,13 +133,13 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
     @app.post("/api/ask", response_model=s.AskResponse, dependencies=read, responses=ERRORS, tags=["read"])
     def ask(body: s.AskRequest) -> dict:
         """An answer quoted from the documents, every sentence with its [n] source marker."""
-        return kb.ask(body.question, k=body.k, as_of=body.as_of)
+        return kb.ask(body.question, k=body.k, as_of=body.as_of).to_dict()
 
     @app.get("/api/compare", response_model=s.CompareResponse, dependencies=read, responses=ERRORS,
              tags=["read"])
     def compare(params: Annotated[s.CompareParams, Query()]) -> dict:
         """Each document's best passage on a topic, grouped side by side."""
-        return kb.compare(params.q, by=params.by, filters=params.filters(), as_of=params.as_of)
+        return kb.compare(params.q, by=params.by, filters=params.filters(), as_of=params.as_of).to_dict()
 
     @app.get("/api/compare/matrix", response_model=s.MatrixResponse, dependencies=read, responses=ERRORS,
              tags=["read"])
@@ -183,7 +183,7 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
              responses=ERRORS, tags=["read"])
     def document(doc_id: DocId) -> dict:
         """Metadata, full text, section outline and passages of one document (by id or path)."""
-        return kb.document(doc_id)
+        return kb.document(doc_id).to_dict()
 
     @app.get("/api/stats", response_model=s.Stats, dependencies=read, responses=ERRORS, tags=["read"])
     def stats() -> dict:

@@ -8,7 +8,7 @@ import json
 from typing import TYPE_CHECKING
 
 from kb.errors import InvalidInput, NotFound
-from kb.records import SearchFilters
+from kb.records import DocumentDetail, SearchFilters
 from kb.validity import STATUSES, ValidityView
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def documents(kb: KnowledgeBase, filters: SearchFilters | None, offset: int, lim
                     **view.status(r["doc_id"]).to_dict(), "version": view.label(r["doc_id"])} for r in rows]
 
 
-def document(kb: KnowledgeBase, id_or_path: str) -> dict:
+def document(kb: KnowledgeBase, id_or_path: str) -> DocumentDetail:
     view = kb.validity()
     with kb.store.reading():  # row, sections and chunks of one version
         doc_id = kb.store.find_doc_id(id_or_path)
@@ -47,7 +47,7 @@ def document(kb: KnowledgeBase, id_or_path: str) -> dict:
                            for s in kb.store.sections_of(doc_id)]
         out["chunks"] = [{"chunk_id": c["chunk_id"], "section": json.loads(c["section"]), "start": c["pos_start"],
                           "end": c["pos_end"], "page": c["page"]} for c in kb.store.chunks_of(doc_id)]
-    return out
+    return DocumentDetail(**out)
 
 
 def validity_fields(view: ValidityView, doc_id: str) -> dict:

@@ -120,14 +120,15 @@ def doc(id_or_path: str, index: IndexOpt = None, as_json: JsonOpt = False) -> No
     """Show one document: metadata, text, sections and chunks."""
     d = _open(index).document(id_or_path)
     if as_json:
-        _dump(d)
+        _dump(d.to_dict())
         return
     for key in ("doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number", "level",
                 "organ", "promulgated", "effective", "expires", "status_label"):
-        typer.echo(f"{key:>12}: {d[key] if d[key] is not None else '-'}")
-    for h in d["history"]:
+        value = getattr(d, key)
+        typer.echo(f"{key:>12}: {value if value is not None else '-'}")
+    for h in d.history:
         typer.echo(f"{'':14}{h['date']} {h['event']}  {h['text'][:60]}")
-    r = d.get("report") or {}
+    r = d.report
     if r:
         ocr = f", OCR'd pages {r['pages_ocr']} (confidence {r['ocr_confidence']})" if r.get("pages_ocr") else ""
         typer.echo(f"{'report':>12}: {r.get('chars', 0)} chars" + (f", {r['pages']} pages" if r.get("pages") else "")
@@ -135,9 +136,9 @@ def doc(id_or_path: str, index: IndexOpt = None, as_json: JsonOpt = False) -> No
         for w in r.get("warnings", []):
             typer.echo(f"{'':14}warning: {w}")
     typer.echo(f"{'sections':>10}:")
-    for s in d["sections"]:
+    for s in d.sections:
         typer.echo(f"{'':12}{' › '.join(s['path'])}  [{s['start']}:{s['end']}]")
-    typer.echo(f"{'chunks':>10}: {len(d['chunks'])}")
+    typer.echo(f"{'chunks':>10}: {len(d.chunks)}")
 
 
 def _print_hits(hits) -> None:
@@ -199,13 +200,13 @@ def ask(question: str, index: IndexOpt = None, as_json: JsonOpt = False, k: int 
     """Answer a question from the texts in force, every sentence with its citation (extractive by default)."""
     res = _open(index).ask(question, k=k, as_of=as_of)
     if as_json:
-        _dump(res)
+        _dump(res.to_dict())
         return
-    if res.get("note"):
-        typer.echo(f"（{res['note']}）")
-    typer.echo(res["answer"])
-    for i, c in enumerate(res.get("citations", []), 1):
-        typer.echo(f"  [{i}] {c['citation']}  ({c['path']} {c['start']}–{c['end']})")
+    if res.note:
+        typer.echo(f"（{res.note}）")
+    typer.echo(res.answer)
+    for i, c in enumerate(res.citations, 1):
+        typer.echo(f"  [{i}] {c.citation}  ({c.path} {c.start}–{c.end})")
 
 
 @app.command()
@@ -227,14 +228,14 @@ def compare(query: str, index: IndexOpt = None, as_json: JsonOpt = False,
         return
     res = _open(index).compare(query, by=by, as_of=as_of)
     if as_json:
-        _dump(res)
+        _dump(res.to_dict())
         return
-    for g in res["groups"]:
-        typer.echo(typer.style(f"■ {g['key']}", bold=True))
-        for h in g["hits"]:
-            typer.echo(f"  {h['citation']}\n    {h['text'][:160]}")
-    if res.get("missing"):
-        typer.echo("未涉及 (no matching passage): " + "、".join(res["missing"]))
+    for g in res.groups:
+        typer.echo(typer.style(f"■ {g.key}", bold=True))
+        for h in g.hits:
+            typer.echo(f"  {h.citation}\n    {h.text[:160]}")
+    if res.missing:
+        typer.echo("未涉及 (no matching passage): " + "、".join(res.missing))
 
 
 @app.command()

@@ -17,7 +17,7 @@ from kb.embed import Embedder, get_embedder
 from kb.errors import InvalidInput, NotFound
 from kb.faults import checkpoint
 from kb.manifest import Manifest
-from kb.records import Hit, IngestSummary, SearchFilters
+from kb.records import AskResult, CompareResult, DocumentDetail, Hit, IngestSummary, SearchFilters
 from kb.search import SearchConfig
 from kb.search import search as run_search
 from kb.settings import Settings
@@ -280,20 +280,20 @@ class KnowledgeBase:
         again for search, ask and compare. Concurrent searches share model calls."""
         return self._batcher(text)
 
-    def ask(self, question: str, k: int = 5, as_of: str | None = None) -> dict:
+    def ask(self, question: str, k: int = 5, as_of: str | None = None) -> AskResult:
         from kb.ask import answer, gather
         hits = gather(question, lambda q, n: self.search(q, k=n, as_of=as_of), k)
         out = answer(question, hits, self.embedder, settings=self.settings,
                      query_vector=self._query_vector(question.strip()),
                      vectors=lambda texts: indexer.passage_vectors(self.store, self.embedder, texts))
-        cited = {c["doc_id"]: c.get("status") for c in out.get("citations", [])}
+        cited = {c.doc_id: c.status for c in out.citations}
         if cited and all(s in ("repealed", "expired") for s in cited.values()):
-            out["note"] = "所引依据均已废止或失效，仅供参考 (every text quoted is repealed or expired)"
-            out["answer"] = "【注意：以下依据均已废止或失效】" + out["answer"]
+            out.note = "所引依据均已废止或失效，仅供参考 (every text quoted is repealed or expired)"
+            out.answer = "【注意：以下依据均已废止或失效】" + out.answer
         return out
 
     def compare(self, query: str, by: str = "region", filters: SearchFilters | None = None,
-                as_of: str | None = None) -> dict:
+                as_of: str | None = None) -> CompareResult:
         from kb.compare import compare
         return compare(self, query, by=by, filters=filters, as_of=as_of)
 
@@ -310,7 +310,7 @@ class KnowledgeBase:
         ``as_of`` (default today): ``kb docs --json`` rows."""
         return catalog.documents(self, filters, offset, limit, status, as_of)
 
-    def document(self, id_or_path: str) -> dict:
+    def document(self, id_or_path: str) -> DocumentDetail:
         """Metadata, validity, text, sections and chunks of one document: ``kb doc --json``."""
         return catalog.document(self, id_or_path)
 

@@ -108,7 +108,7 @@ def evaluate(kb: KnowledgeBase, path: Path, mode: str = "hybrid", ask: bool = Fa
     def retrieve(q: str) -> list[dict]:
         return [{"path": h.path, "text": h.text} for h in kb.search(q, k=K, mode=mode)]
 
-    answer = (lambda q: kb.ask(q)["answer"]) if ask else None
+    answer = (lambda q: kb.ask(q).answer) if ask else None
     report = score_run(recs, retrieve, answer)
     report["mode"] = mode
     return report
