@@ -212,7 +212,7 @@ def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = MA
     # a text in force is not followed by a repealed or expired one
     rest = [c for c in pool if c is not lead and (c.defining or not lead.defining)
             and (c.in_force or not lead.in_force)]
-    picked: list[tuple[int, Unit, str, int]] = []
+    picked: list[tuple[int, Unit, str, tuple[bool, int]]] = []
     quoted: set[tuple[int, tuple[int, int]]] = set()
     used = 0
     for c in [lead, *rest]:
@@ -254,7 +254,7 @@ def _render(hits: list[Hit], picked: list[tuple]) -> AskResult:
                 spans.append((rank, s, e))
     answer = "".join(f"{hits[r].text[s:e]}[{numbers[r]}]" for r, s, e in spans)
     citations = []
-    for rank in sorted(numbers, key=numbers.get):
+    for rank in sorted(numbers, key=lambda r: numbers[r]):
         # highlights mark the quoted spans, so the reader sees exactly what was used
         marks = sorted([s, e] for r, s, e in spans if r == rank)
         citations.append(replace(hits[rank], highlights=marks))

@@ -36,7 +36,7 @@ def document(kb: KnowledgeBase, id_or_path: str) -> DocumentDetail:
     with kb.store.reading():  # row, sections and chunks of one version
         doc_id = kb.store.find_doc_id(id_or_path)
         row = kb.store.document_row(doc_id) if doc_id else None
-        if row is None:
+        if doc_id is None or row is None:
             raise NotFound(f"no document '{id_or_path}' in this index (see `kb docs`)")
         out = {k: row[k] for k in ("doc_id", "path", "title", "doc_type", "region", "date", "issuer",
                                    "doc_number", "level", "organ", "text")}

@@ -36,7 +36,7 @@ def _filters(doc_type, region, year_from, year_to, path) -> SearchFilters:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="files or folders")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="files or folders")] = None,
     index: IndexOpt = None,
     embedder: Annotated[str | None, typer.Option(help="e5-small (default) | st:<model-or-path> | fake")] = None,
     root: Annotated[Path | None, typer.Option(help="document paths are relative to this folder")] = None,
@@ -49,7 +49,7 @@ def ingest(
                                                                  "with its status and reason")] = None,
 ) -> None:
     """Load, clean, structure, chunk, embed and index documents. Unchanged files are skipped."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
     targets = list(paths or [])
     if list_file is not None:
         base = root or list_file.parent
@@ -62,7 +62,7 @@ def ingest(
     labels = {"parse": "读取解析 parse", "embed": "向量化 embed", "store": "写入 store"}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   disable=as_json or not sys.stderr.isatty(), console=None, transient=False) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -265,7 +265,7 @@ def _matrix(kbase, query: str, aspects: str | None, places: str | None, by: str,
         raise KBError(f"--export: {export.name} must end in one of {', '.join('.' + f for f in FORMATS)}")
     m = kbase.matrix(query, aspects=aspects, places=places, by=by, as_of=as_of)
     if export is not None:
-        content, _media, _name = export_matrix(kbase, m, fmt)
+        content, _media, _name = export_matrix(kbase, m, export.suffix.lower().lstrip("."))
         export.write_bytes(content)
     if as_json:
         _dump(m)

@@ -46,7 +46,7 @@ def group_key(row: dict | Hit, by: str) -> str:
     return key or UNKNOWN
 
 
-def _sort_key(key: str) -> tuple[int, str]:
+def _sort_key(key: str) -> tuple[bool, bool, str]:
     return (key != FIRST, key == UNKNOWN, key)
 
 

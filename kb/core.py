@@ -41,12 +41,12 @@ class KnowledgeBase:
             raise NotFound(f"no index at {self.dir}; build one with `kb ingest --index {self.dir} PATH...`")
         self.dir.mkdir(parents=True, exist_ok=True)
         given = embedder if isinstance(embedder, Embedder) else None
-        requested = given.name if given else embedder
+        requested = given.name if given else (embedder if isinstance(embedder, str) else None)
         manifest = Manifest.load(self.dir)
         if manifest is not None:
             manifest.check(self.dir, requested, given.dim if given else None)
         self._embedder = given
-        self._embedder_name = manifest.embedder if manifest else (requested or self.settings.embedder)
+        self._embedder_name: str = manifest.embedder if manifest else (requested or self.settings.embedder)
         if manifest is None:
             manifest = Manifest(embedder=self._embedder_name, dim=self.embedder.dim)
             manifest.save(self.dir)
@@ -94,6 +94,7 @@ class KnowledgeBase:
                         snap = indexer.build(self.store, self.embedder, snap, self.settings.flat_max)
                         indexer.save(snap, self.dir)
                         self._record(snap)
+            assert snap is not None  # without a snapshot the lock above was waited for
             self._snap = snap
             return snap
 

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 
@@ -214,7 +215,7 @@ def load(directory: Path, vectors: type[VectorIndex] = VectorIndex,
     return snap  # BM25 built with other parameters: the caller rebuilds it (see ``current``)
 
 
-def current(snap: Snapshot | None, generation: int) -> bool:
+def current(snap: Snapshot | None, generation: int) -> TypeGuard[Snapshot]:
     """Whether ``snap`` can serve the store at ``generation`` as it is: same generation and the
     BM25 parameters of this version (else build() redoes BM25 from the stored tokens, keeping
     the vectors: no re-embedding)."""

@@ -32,7 +32,7 @@ INSTRUCTIONS = (
     "fazhi-kb: search and Q&A over Chinese rule-of-law documents. Every passage carries its citation "
     "and exact span (doc_id, start, end); quote the citation, and fetch the verbatim text with get_passage."
 )
-READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 Query = Annotated[str, Field(min_length=1, max_length=500, description="检索词或问题 / the query, 1-500 characters")]
 DocId = Annotated[str, Field(min_length=1, max_length=500,

@@ -215,7 +215,9 @@ def _likely_shown(groups: list[list[int]], ranked, rows, per_doc: int | None, k:
     """Rows of the first ``k`` group leaders that the per-document cap lets through and that will
     be widened, for ``neighbours``. A leader later skipped for lying inside a shown window only
     wastes its fetch; one beyond these queries its own neighbours."""
-    out, per, taken = [], {}, 0
+    out: list = []
+    per: dict[str, int] = {}
+    taken = 0
     for group in groups:
         row = rows[ranked[group[0]][0]]
         if per_doc is not None and per.get(row["doc_id"], 0) >= per_doc:

@@ -10,6 +10,7 @@ next clause, the list in the next article). The span stays exact: text == doc.te
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -64,11 +65,13 @@ def neighbours(store: Store, rows: list[Row]) -> dict[int, list[Row]]:
     return out
 
 
-def widen(store: Store, row: Row, budget: int, avoid: list[tuple[int, int]] = (),
+def widen(store: Store, row: Row, budget: int, avoid: Sequence[tuple[int, int]] = (),
           near: list[Row] | None = None) -> Window:
     """``avoid``: spans of this document already shown in better-ranked hits; never grow into them.
     ``near``: the row's neighbours when already fetched (``neighbours``)."""
     start, end, page = row["pos_start"], row["pos_end"], row["page"]
+    first: list[str] | None = None
+    last: list[str] | None = None
     if budget > end - start:
         if near is None:
             near = store.chunks_around(row["doc_id"], row["ord"] - REACH, row["ord"] + REACH)
@@ -92,8 +95,6 @@ def widen(store: Store, row: Row, budget: int, avoid: list[tuple[int, int]] = ()
                         else:
                             lo, page = j, n["page"]
         first, last = list(section_path(near[lo]["section"])), list(section_path(near[hi]["section"]))
-    else:
-        first = last = None
     text = row["text"] if (start, end) == (row["pos_start"], row["pos_end"]) else \
         store.text_span(row["doc_id"], start, end)
     return Window(start, end, page, text, first, last)

@@ -181,7 +181,7 @@ class Store(Reads):
                 [(doc_id, i, json.dumps(s.path, ensure_ascii=False), s.start, s.end, s.level,
                   json.dumps(s.meta, ensure_ascii=False)) for i, s in enumerate(doc.sections)],
             )
-            ids = []
+            ids: list[int] = []
             for i, c in enumerate(doc.chunks):
                 cur = con.execute(
                     "INSERT INTO chunks (doc_id, ord, section, pos_start, pos_end, page, text, index_hash, tokens)"
@@ -189,6 +189,7 @@ class Store(Reads):
                     (doc_id, i, json.dumps(c.section, ensure_ascii=False), c.start, c.end, c.page, c.text,
                      index_hashes[i], " ".join(tokens[i])),
                 )
+                assert cur.lastrowid is not None  # an INSERT always sets it
                 ids.append(cur.lastrowid)
             self._bump(con)
         return ids
