@@ -135,6 +135,11 @@ class Store(Reads):
             con.close()
             self._local.con = None
 
+    def cache_bytes(self) -> int:
+        """The page cache one connection may hold (PRAGMA cache_size: pages, or KiB when negative)."""
+        cache = self.con.execute("PRAGMA cache_size").fetchone()[0]
+        return -cache * 1024 if cache < 0 else cache * self.con.execute("PRAGMA page_size").fetchone()[0]
+
     # -- meta ----------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
