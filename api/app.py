@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Mapping
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
@@ -35,15 +36,15 @@ log = logging.getLogger("kb.api")
 STATIC = Path(__file__).parent / "static"
 UPLOAD_SUFFIXES = SUPPORTED_SUFFIXES  # every format `kb ingest` reads
 UPLOAD_DIR = "uploads/"
-ERRORS = {code: {"model": s.ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422)}
-EXPORT_ERRORS = {**ERRORS, 409: {"model": s.ErrorBody, "description": "a quotation no longer matches the stored text"}}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": s.ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422)}
+EXPORT_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 409: {"model": s.ErrorBody, "description": "a quotation no longer matches the stored text"}}
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 bearer = HTTPBearer(auto_error=False, description="KB_API_KEY for writes; KB_READ_KEY (or the API key) for reads")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 DocId = Annotated[str, PathParam(description="document id, or its path (e.g. uploads/办法.txt)")]
 
 
-def _error(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(status: int, code: str, detail: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     if status == 401:  # RFC 9110: a 401 names the scheme that would work
         headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
@@ -133,13 +134,13 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
     @app.post("/api/ask", response_model=s.AskResponse, dependencies=read, responses=ERRORS, tags=["read"])
     def ask(body: s.AskRequest) -> dict:
         """An answer quoted from the documents, every sentence with its [n] source marker."""
-        return kb.ask(body.question, k=body.k, as_of=body.as_of)
+        return kb.ask(body.question, k=body.k, as_of=body.as_of).to_dict()
 
     @app.get("/api/compare", response_model=s.CompareResponse, dependencies=read, responses=ERRORS,
              tags=["read"])
     def compare(params: Annotated[s.CompareParams, Query()]) -> dict:
         """Each document's best passage on a topic, grouped side by side."""
-        return kb.compare(params.q, by=params.by, filters=params.filters(), as_of=params.as_of)
+        return kb.compare(params.q, by=params.by, filters=params.filters(), as_of=params.as_of).to_dict()
 
     @app.get("/api/compare/matrix", response_model=s.MatrixResponse, dependencies=read, responses=ERRORS,
              tags=["read"])
@@ -183,7 +184,7 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
              responses=ERRORS, tags=["read"])
     def document(doc_id: DocId) -> dict:
         """Metadata, full text, section outline and passages of one document (by id or path)."""
-        return kb.document(doc_id)
+        return kb.document(doc_id).to_dict()
 
     @app.get("/api/stats", response_model=s.Stats, dependencies=read, responses=ERRORS, tags=["read"])
     def stats() -> dict:

@@ -247,8 +247,8 @@ def main(argv: list[str] | None = None) -> None:
     one = timed_ingest(kb, files, root)
     one["file"] = rel
     one["stand_in_texts"] = getattr(kb.embedder, "stand_in_texts", 0) - stand_in_before
-    one["file_chunks"] = kb.store.con.execute(
-        "SELECT COUNT(*) FROM chunks JOIN documents USING (doc_id) WHERE path = ?", (rel,)).fetchone()[0]
+    doc_id = kb.store.find_doc_id(rel)
+    one["file_chunks"] = len(kb.store.chunks_of(doc_id)) if doc_id else 0
     res["reingest_one_changed"] = one
     log(f"  {one}")
     kb.close()

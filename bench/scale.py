@@ -159,9 +159,7 @@ def breakdown(index_dir: Path, queries: list[str]) -> dict:
               "bm25_per_position_mb": round((bm.doc_len.nbytes + bm.live.nbytes + bm._norm.nbytes) / 2**20, 1),
               "bm25_vocab_terms": len(bm.vocab),
               "chunk_ids_mb": round(ids.nbytes / 2**20, 1)}
-    page_size = kb.store.con.execute("PRAGMA page_size").fetchone()[0]
-    cache = kb.store.con.execute("PRAGMA cache_size").fetchone()[0]
-    arrays["sqlite_cache_per_connection_mb"] = round((-cache * 1024 if cache < 0 else cache * page_size) / 2**20, 1)
+    arrays["sqlite_cache_per_connection_mb"] = round(kb.store.cache_bytes() / 2**20, 1)
     arrays["faiss_threads"] = faiss.omp_get_max_threads()
     return {"rss_mb_after": steps, "arrays": arrays, "peak_rss_mb": rss_mb()["peak_rss_mb"]}
 

@@ -101,7 +101,7 @@ def _recover(data: bytes, bad: dict[int, str], total: int, path: str) -> Recover
     except pdfium.PdfiumError as e:
         raise IngestError(path, f"PDF pages cannot be rendered for OCR: {e}") from None
     try:
-        todo = []
+        todo: list[int] = []
         for number in sorted(bad):
             page = pdf[number - 1]
             (out.blank if _is_blank(page) else todo).append(number)

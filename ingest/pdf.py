@@ -14,7 +14,7 @@ MAX_TREE_DEPTH = 64  # page-tree nesting deeper than this is treated as a damage
 
 
 def load_pdf(data: bytes, path: str, *, max_pages: int = MAX_PAGES) -> Loaded:
-    from pypdf import PdfReader
+    from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
     # pypdf logs every repaired cross-reference; the caller only needs a usable text or one error.
@@ -27,7 +27,7 @@ def load_pdf(data: bytes, path: str, *, max_pages: int = MAX_PAGES) -> Loaded:
             try:
                 opened = reader.decrypt("")  # owner-password-only PDFs open without a password
             except (DependencyError, NotImplementedError):
-                opened = 0
+                opened = PasswordType.NOT_DECRYPTED
             if not opened:
                 raise IngestError(path, "PDF is encrypted (a password is needed to open it)")
         # Counted without building page objects (len(reader.pages) would build every one of them).

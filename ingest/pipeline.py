@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from ingest import chunk, clean, metadata, structure, validity
 from ingest.load import format_for, load
@@ -66,9 +67,9 @@ def _parse(data: bytes, fmt: str, name: str) -> Document:
         if not text.strip():
             raise IngestError(name, "no text found (the file holds only markup, whitespace or site chrome)")
         pages = cleaned.map_pages(loaded.pages) if loaded.pages else []
-        explicit = [(cleaned.map_exact(off), level) for off, level in loaded.headings]
-        explicit = [(off, level) for off, level in explicit if off is not None and _line_start(text, off)]
-        table_lines = {cleaned.map_exact(off) for off in loaded.table_lines} - {None}
+        mapped = [(cleaned.map_exact(off), level) for off, level in loaded.headings]
+        explicit = [(off, level) for off, level in mapped if off is not None and _line_start(text, off)]
+        table_lines = {off for line in loaded.table_lines if (off := cleaned.map_exact(line)) is not None}
         sections = structure.find_sections(text, explicit, not_headings=table_lines)
         meta = metadata.extract(loaded.text, text, name, loaded.meta, sections)
         facts = validity.extract(loaded.text, text, meta)
@@ -82,6 +83,7 @@ def _parse(data: bytes, fmt: str, name: str) -> Document:
         raise IngestError(
             name, f"cannot parse {fmt}: {type(e).__name__}: {' '.join(str(e).split())[:160]}"
         ) from None
+    fields: dict[str, Any] = {**meta, **facts}  # metadata (strings) and validity facts (also lists)
     return Document(
         path=name,
         text=text,
@@ -92,8 +94,7 @@ def _parse(data: bytes, fmt: str, name: str) -> Document:
         pages=pages,
         report=LoadReport(pages=loaded.page_count, pages_ocr=loaded.pages_ocr, pages_failed=loaded.pages_failed,
                           chars=len(text), warnings=loaded.warnings, ocr_confidence=loaded.ocr_confidence),
-        **meta,
-        **facts,
+        **fields,
     )
 
 

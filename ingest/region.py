@@ -9,7 +9,7 @@ best province while a child place carries a fair share of its parent's weight.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 
@@ -98,7 +98,7 @@ def path_hints(path: str) -> list[str]:
 def choose(weighted: list[tuple[str, float]]) -> str:
     """The most specific region supported by (full name, weight) mentions; '' when there are none."""
     g = gazetteer()
-    score: Counter[str] = Counter()
+    score: defaultdict[str, float] = defaultdict(float)  # summed weights
     order: dict[str, int] = {}
     for i, (full, weight) in enumerate(weighted):
         node = full

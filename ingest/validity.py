@@ -37,6 +37,11 @@ def _table(kind: str) -> tuple[tuple[str, ...], ...]:
     return tuple(r[1:] for r in rows("validity.tsv") if r[0] == kind)
 
 
+def _pairs(kind: str) -> dict[str, str]:
+    """A two-column table as a mapping from its first column to its second."""
+    return {r[0]: r[1] for r in _table(kind)}
+
+
 @cache
 def _event_re() -> re.Pattern:
     verbs = sorted((v for v, _ in _table("event")), key=len, reverse=True)
@@ -53,7 +58,7 @@ def extract(raw: str, text: str, meta: dict[str, str]) -> dict:
     history = header_history(raw)
     organ = _organ(history, meta)
     level = level_of(meta.get("doc_type", ""), organ, meta.get("title", ""))
-    organ = organ or dict(_table("organ-default")).get(level, "")
+    organ = organ or _pairs("organ-default").get(level, "")
     if level == "none":
         return {"level": level, "organ": organ, "promulgated": "", "effective": "", "expires": "",
                 "history": [], "version_key": "", "version_date": "", "repeals": []}
@@ -72,9 +77,9 @@ def extract(raw: str, text: str, meta: dict[str, str]) -> dict:
     else:
         promulgated = min(made) if made else stated
     version_date = max(made) if made else promulgated
-    stated = [h["date"] for h in history if h["event"] == "施行" and h["date"] >= version_date]
-    if stated:
-        effective = min(stated)
+    starts = [h["date"] for h in history if h["event"] == "施行" and h["date"] >= version_date]
+    if starts:
+        effective = min(starts)
     elif on_issue or history:
         # an amended text keeps its original 施行 article; the amendment takes effect when adopted
         effective = version_date
@@ -149,7 +154,7 @@ def clause_events(clause: str) -> list[str]:
     m = _event_re().search(bare)
     if not m:
         return []
-    verbs = dict(_table("event"))
+    verbs = _pairs("event")
     found, tail = [], m.group(0)
     while tail:
         verb = next(v for v in sorted(verbs, key=len, reverse=True) if tail.startswith(v))

@@ -35,7 +35,7 @@ from kb.answer_rules import (
     term_overlap,
     weighted_overlap,
 )
-from kb.records import Hit
+from kb.records import AskResult, Hit
 from kb.sentences import Unit, is_item, units
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ def _lead(pool: list[Cand], it: Intent) -> Cand:
 
 
 def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = MAX_QUOTES,
-            vectors: Vectors | None = None, query_vector: np.ndarray | None = None) -> dict:
+            vectors: Vectors | None = None, query_vector: np.ndarray | None = None) -> AskResult:
     """The extractive answer: the best units of ``hits`` quoted verbatim and cited [n] against
     ``citations``. ``vectors`` embeds passages (KnowledgeBase passes its cached lookup);
     ``query_vector`` is the question's, when already embedded."""
@@ -191,7 +191,7 @@ def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = MA
             if term_overlap(terms, f"{u.text(h.text)} {heading}") >= MIN_LEX:
                 cands.append((rank, u))
     if not cands or not terms:
-        return {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "extractive"}
+        return AskResult(NOT_FOUND, False)
     # only the units whose text scores best are embedded: a unit first seen costs an embedding
     scored = sorted(_text_scores(question, it, hits, cands), key=lambda c: -c.score)[:MAX_EMBED]
     texts = [c.unit.text(hits[c.rank].text) for c in scored]
@@ -205,14 +205,14 @@ def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = MA
     scored = sorted((c for c, v in zip(scored, sem, strict=True) if floor is None or v >= floor),
                     key=lambda c: -c.score)
     if not scored:
-        return {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "extractive"}
+        return AskResult(NOT_FOUND, False)
     pool = [c for c in scored if c.score >= scored[0].score - KEEP_MARGIN]
     lead = _lead(pool, it)
     # a definition is answered by definitions (the same term in other texts), nothing around them;
     # a text in force is not followed by a repealed or expired one
     rest = [c for c in pool if c is not lead and (c.defining or not lead.defining)
             and (c.in_force or not lead.in_force)]
-    picked: list[tuple[int, Unit, str, int]] = []
+    picked: list[tuple[int, Unit, str, tuple[bool, int]]] = []
     quoted: set[tuple[int, tuple[int, int]]] = set()
     used = 0
     for c in [lead, *rest]:
@@ -234,7 +234,7 @@ def extract(question: str, hits: list[Hit], embedder, *, max_sentences: int = MA
     return _render(hits, picked)
 
 
-def _render(hits: list[Hit], picked: list[tuple]) -> dict:
+def _render(hits: list[Hit], picked: list[tuple]) -> AskResult:
     """The answer text: the quotes in the order picked (the rule first), each span once, a quote's
     spans in source order; spans of one hit with only whitespace between read as one quotation.
     Hits are cited in the order they first contribute."""
@@ -254,17 +254,17 @@ def _render(hits: list[Hit], picked: list[tuple]) -> dict:
                 spans.append((rank, s, e))
     answer = "".join(f"{hits[r].text[s:e]}[{numbers[r]}]" for r, s, e in spans)
     citations = []
-    for rank in sorted(numbers, key=numbers.get):
+    for rank in sorted(numbers, key=lambda r: numbers[r]):
         # highlights mark the quoted spans, so the reader sees exactly what was used
         marks = sorted([s, e] for r, s, e in spans if r == rank)
-        citations.append(replace(hits[rank], highlights=marks).to_dict())
-    return {"answer": answer, "found": True, "citations": citations, "mode": "extractive"}
+        citations.append(replace(hits[rank], highlights=marks))
+    return AskResult(answer, True, citations)
 
 
 def answer(question: str, hits: list[Hit], embedder, *, max_sentences: int = MAX_QUOTES,
            settings: Settings | None = None, client: httpx.Client | None = None,
-           vectors: Vectors | None = None, query_vector: np.ndarray | None = None) -> dict:
-    """Answer ``question`` from ``hits``: {answer, found, citations: [hit dict], mode[, note]}.
+           vectors: Vectors | None = None, query_vector: np.ndarray | None = None) -> AskResult:
+    """Answer ``question`` from ``hits``, each [n] marker pointing into ``citations``.
 
     Generative when ``settings.llm_base_url`` and ``settings.llm_model`` are set (``client``
     lets tests inject a transport); the extractive gate runs first either way, so an
@@ -275,11 +275,11 @@ def answer(question: str, hits: list[Hit], embedder, *, max_sentences: int = MAX
     question = question.strip()
     result = extract(question, hits, embedder, max_sentences=max_sentences, vectors=vectors,
                      query_vector=query_vector)
-    if not result["found"] or settings is None or not (settings.llm_base_url and settings.llm_model):
+    if not result.found or settings is None or not (settings.llm_base_url and settings.llm_model):
         return result
     try:
         return generate(question, hits, settings, client=client)
     except Exception as exc:  # any endpoint failure: the officials still get a sourced answer
         reason = type(exc).__name__ if not str(exc) else f"{type(exc).__name__}: {exc}"
         note = f"生成式回答不可用（{reason[:200]}），已改用摘录式回答。"
-        return {**result, "mode": "extractive_fallback", "note": note}
+        return replace(result, mode="extractive_fallback", note=note)

@@ -86,7 +86,7 @@ def propose(kb: KnowledgeBase, query: str, filters: SearchFilters | None, limit:
         if h.doc_id in seen:
             continue
         seen.add(h.doc_id)
-        aspects = headings_as_aspects(kb.document(h.doc_id)["sections"])
+        aspects = headings_as_aspects(kb.document(h.doc_id).sections)
         if len(aspects) >= MIN_ASPECTS:
             return aspects[:limit], h.title
         if len(seen) >= TRIED:

@@ -57,6 +57,7 @@ class QueryBatcher:
             slot.done.clear()
         if slot.error is not None:
             raise slot.error
+        assert slot.vector is not None  # the loop ends with a vector or an error
         return slot.vector
 
     def _run_one_batch(self) -> None:

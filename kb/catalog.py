@@ -8,8 +8,7 @@ import json
 from typing import TYPE_CHECKING
 
 from kb.errors import InvalidInput, NotFound
-from kb.records import SearchFilters
-from kb.search import filter_sql
+from kb.records import DocumentDetail, SearchFilters
 from kb.validity import STATUSES, ValidityView
 
 if TYPE_CHECKING:
@@ -23,24 +22,21 @@ def documents(kb: KnowledgeBase, filters: SearchFilters | None, offset: int, lim
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status '{status}' is not one of: {', '.join(STATUSES)}")
     view = kb.validity(as_of)
-    where, args = filter_sql(filters)
+    among = None
     if status is not None:
-        ids = [d for d in view.facts if view.status(d).status == status]
-        marks = ",".join("?" * len(ids))
-        # texts with no validity facts (speeches, news) are unknown too
-        where.append(f"(level = 'none' OR doc_id IN ({marks}))" if status == "unknown" else f"doc_id IN ({marks})")
-        args += ids
-    total, rows = kb.store.list_documents(where, args, offset, limit)
+        among = [d for d in view.facts if view.status(d).status == status]
+    # texts with no validity facts (speeches, news) are unknown too
+    total, rows = kb.store.list_documents(filters, offset, limit, among, or_unrated=status == "unknown")
     return total, [{**r, "promulgated": r["promulgated"] or None, "effective": r["effective"] or None,
                     **view.status(r["doc_id"]).to_dict(), "version": view.label(r["doc_id"])} for r in rows]
 
 
-def document(kb: KnowledgeBase, id_or_path: str) -> dict:
+def document(kb: KnowledgeBase, id_or_path: str) -> DocumentDetail:
     view = kb.validity()
     with kb.store.reading():  # row, sections and chunks of one version
         doc_id = kb.store.find_doc_id(id_or_path)
         row = kb.store.document_row(doc_id) if doc_id else None
-        if row is None:
+        if doc_id is None or row is None:
             raise NotFound(f"no document '{id_or_path}' in this index (see `kb docs`)")
         out = {k: row[k] for k in ("doc_id", "path", "title", "doc_type", "region", "date", "issuer",
                                    "doc_number", "level", "organ", "text")}
@@ -51,7 +47,7 @@ def document(kb: KnowledgeBase, id_or_path: str) -> dict:
                            for s in kb.store.sections_of(doc_id)]
         out["chunks"] = [{"chunk_id": c["chunk_id"], "section": json.loads(c["section"]), "start": c["pos_start"],
                           "end": c["pos_end"], "page": c["page"]} for c in kb.store.chunks_of(doc_id)]
-    return out
+    return DocumentDetail(**out)
 
 
 def validity_fields(view: ValidityView, doc_id: str) -> dict:

@@ -36,7 +36,7 @@ def _filters(doc_type, region, year_from, year_to, path) -> SearchFilters:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="files or folders")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="files or folders")] = None,
     index: IndexOpt = None,
     embedder: Annotated[str | None, typer.Option(help="e5-small (default) | st:<model-or-path> | fake")] = None,
     root: Annotated[Path | None, typer.Option(help="document paths are relative to this folder")] = None,
@@ -49,7 +49,7 @@ def ingest(
                                                                  "with its status and reason")] = None,
 ) -> None:
     """Load, clean, structure, chunk, embed and index documents. Unchanged files are skipped."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
     targets = list(paths or [])
     if list_file is not None:
         base = root or list_file.parent
@@ -62,7 +62,7 @@ def ingest(
     labels = {"parse": "读取解析 parse", "embed": "向量化 embed", "store": "写入 store"}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   disable=as_json or not sys.stderr.isatty(), console=None, transient=False) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -120,14 +120,15 @@ def doc(id_or_path: str, index: IndexOpt = None, as_json: JsonOpt = False) -> No
     """Show one document: metadata, text, sections and chunks."""
     d = _open(index).document(id_or_path)
     if as_json:
-        _dump(d)
+        _dump(d.to_dict())
         return
     for key in ("doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number", "level",
                 "organ", "promulgated", "effective", "expires", "status_label"):
-        typer.echo(f"{key:>12}: {d[key] if d[key] is not None else '-'}")
-    for h in d["history"]:
+        value = getattr(d, key)
+        typer.echo(f"{key:>12}: {value if value is not None else '-'}")
+    for h in d.history:
         typer.echo(f"{'':14}{h['date']} {h['event']}  {h['text'][:60]}")
-    r = d.get("report") or {}
+    r = d.report
     if r:
         ocr = f", OCR'd pages {r['pages_ocr']} (confidence {r['ocr_confidence']})" if r.get("pages_ocr") else ""
         typer.echo(f"{'report':>12}: {r.get('chars', 0)} chars" + (f", {r['pages']} pages" if r.get("pages") else "")
@@ -135,9 +136,9 @@ def doc(id_or_path: str, index: IndexOpt = None, as_json: JsonOpt = False) -> No
         for w in r.get("warnings", []):
             typer.echo(f"{'':14}warning: {w}")
     typer.echo(f"{'sections':>10}:")
-    for s in d["sections"]:
+    for s in d.sections:
         typer.echo(f"{'':12}{' › '.join(s['path'])}  [{s['start']}:{s['end']}]")
-    typer.echo(f"{'chunks':>10}: {len(d['chunks'])}")
+    typer.echo(f"{'chunks':>10}: {len(d.chunks)}")
 
 
 def _print_hits(hits) -> None:
@@ -205,13 +206,13 @@ def ask(question: str, index: IndexOpt = None, as_json: JsonOpt = False, k: int 
     """Answer a question from the texts in force, every sentence with its citation (extractive by default)."""
     res = _open(index).ask(question, k=k, as_of=as_of)
     if as_json:
-        _dump(res)
+        _dump(res.to_dict())
         return
-    if res.get("note"):
-        typer.echo(f"（{res['note']}）")
-    typer.echo(res["answer"])
-    for i, c in enumerate(res.get("citations", []), 1):
-        typer.echo(f"  [{i}] {c['citation']}  ({c['path']} {c['start']}–{c['end']})")
+    if res.note:
+        typer.echo(f"（{res.note}）")
+    typer.echo(res.answer)
+    for i, c in enumerate(res.citations, 1):
+        typer.echo(f"  [{i}] {c.citation}  ({c.path} {c.start}–{c.end})")
 
 
 @app.command()
@@ -233,14 +234,14 @@ def compare(query: str, index: IndexOpt = None, as_json: JsonOpt = False,
         return
     res = _open(index).compare(query, by=by, as_of=as_of)
     if as_json:
-        _dump(res)
+        _dump(res.to_dict())
         return
-    for g in res["groups"]:
-        typer.echo(typer.style(f"■ {g['key']}", bold=True))
-        for h in g["hits"]:
-            typer.echo(f"  {h['citation']}\n    {h['text'][:160]}")
-    if res.get("missing"):
-        typer.echo("未涉及 (no matching passage): " + "、".join(res["missing"]))
+    for g in res.groups:
+        typer.echo(typer.style(f"■ {g.key}", bold=True))
+        for h in g.hits:
+            typer.echo(f"  {h.citation}\n    {h.text[:160]}")
+    if res.missing:
+        typer.echo("未涉及 (no matching passage): " + "、".join(res.missing))
 
 
 @app.command()
@@ -270,7 +271,7 @@ def _matrix(kbase, query: str, aspects: str | None, places: str | None, by: str,
         raise KBError(f"--export: {export.name} must end in one of {', '.join('.' + f for f in FORMATS)}")
     m = kbase.matrix(query, aspects=aspects, places=places, by=by, as_of=as_of)
     if export is not None:
-        content, _media, _name = export_matrix(kbase, m, fmt)
+        content, _media, _name = export_matrix(kbase, m, export.suffix.lower().lstrip("."))
         export.write_bytes(content)
     if as_json:
         _dump(m)

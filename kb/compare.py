@@ -11,7 +11,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from kb.errors import InvalidInput
-from kb.records import Hit, SearchFilters
+from kb.records import CompareGroup, CompareResult, Hit, SearchFilters
 
 if TYPE_CHECKING:
     from kb.core import KnowledgeBase
@@ -46,7 +46,7 @@ def group_key(row: dict | Hit, by: str) -> str:
     return key or UNKNOWN
 
 
-def _sort_key(key: str) -> tuple[int, str]:
+def _sort_key(key: str) -> tuple[bool, bool, str]:
     return (key != FIRST, key == UNKNOWN, key)
 
 
@@ -76,8 +76,8 @@ def matches(hit: Hit, parts: list[tuple[str, set[str]]]) -> bool:
 
 
 def compare(kb: KnowledgeBase, query: str, by: str = "region", filters: SearchFilters | None = None,
-            k: int = 60, as_of: str | None = None) -> dict:
-    """{groups: [{key, hits: [hit dict]}], missing: [keys]} for ``query``."""
+            k: int = 60, as_of: str | None = None) -> CompareResult:
+    """Each document's best passage on ``query``, grouped by ``by``, and the groups without one."""
     if by not in GROUP_BY:
         raise InvalidInput(f"by: unknown grouping {by!r}; valid: {', '.join(GROUP_BY)}")
     query = (query or "").strip()
@@ -90,11 +90,8 @@ def compare(kb: KnowledgeBase, query: str, by: str = "region", filters: SearchFi
     groups: dict[str, list[Hit]] = {}
     for h in kept:
         groups.setdefault(group_key(h, by), []).append(h)
-    out = [
-        {"key": key, "hits": [h.to_dict() for h in sorted(groups[key], key=lambda h: -h.score)]}
-        for key in sorted(groups, key=_sort_key)
-    ]
-    return {"groups": out, "missing": missing_keys(kb, kept, by, filters, set(groups))}
+    out = [CompareGroup(key, sorted(groups[key], key=lambda h: -h.score)) for key in sorted(groups, key=_sort_key)]
+    return CompareResult(out, missing_keys(kb, kept, by, filters, set(groups)))
 
 
 def missing_keys(kb: KnowledgeBase, kept: list[Hit], by: str, filters: SearchFilters | None,

@@ -11,13 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kb import catalog, indexer
+from kb.backends import keyword_backend, vector_backend
 from kb.batching import QueryBatcher
 from kb.embed import Embedder, get_embedder
 from kb.errors import InvalidInput, NotFound
 from kb.faults import checkpoint
 from kb.manifest import Manifest
 from kb.query_plan import QueryPlan, plan
-from kb.records import Hit, IngestSummary, SearchFilters
+from kb.records import AskResult, CompareResult, DocumentDetail, Hit, IngestSummary, SearchFilters
 from kb.search import SearchConfig
 from kb.search import search as run_search
 from kb.settings import Settings
@@ -41,16 +42,18 @@ class KnowledgeBase:
             raise NotFound(f"no index at {self.dir}; build one with `kb ingest --index {self.dir} PATH...`")
         self.dir.mkdir(parents=True, exist_ok=True)
         given = embedder if isinstance(embedder, Embedder) else None
-        requested = given.name if given else embedder
+        requested = given.name if given else (embedder if isinstance(embedder, str) else None)
         manifest = Manifest.load(self.dir)
         if manifest is not None:
             manifest.check(self.dir, requested, given.dim if given else None)
         self._embedder = given
-        self._embedder_name = manifest.embedder if manifest else (requested or self.settings.embedder)
+        self._embedder_name: str = manifest.embedder if manifest else (requested or self.settings.embedder)
         if manifest is None:
             manifest = Manifest(embedder=self._embedder_name, dim=self.embedder.dim)
             manifest.save(self.dir)
         self.manifest = manifest
+        # the derived-index implementations the manifest names; an unavailable one is refused here
+        self.backends = (vector_backend(manifest.vector_index), keyword_backend(manifest.keyword_index))
         self.store = Store(self.dir / "store.sqlite")
         self.search_config = search_config or SearchConfig(fusion=self.settings.fusion)
         self._snap: indexer.Snapshot | None = None
@@ -83,7 +86,7 @@ class KnowledgeBase:
                 return snap
             saved = indexer.saved_generation(self.dir)
             if saved is not None and (snap is None or saved > snap.generation) and saved <= gen:
-                loaded = indexer.load(self.dir)
+                loaded = indexer.load(self.dir, *self.backends)
                 if loaded is not None:
                     snap = loaded
             if not indexer.current(snap, gen):
@@ -92,6 +95,7 @@ class KnowledgeBase:
                         snap = indexer.build(self.store, self.embedder, snap, self.settings.flat_max)
                         indexer.save(snap, self.dir)
                         self._record(snap)
+            assert snap is not None  # without a snapshot the lock above was waited for
             self._snap = snap
             return snap
 
@@ -226,8 +230,9 @@ class KnowledgeBase:
 
     def _record(self, snap: indexer.Snapshot) -> None:
         """Keep the manifest's description of the derived indexes true after a (re)build."""
-        if (snap.vectors.kind, snap.bm25.params) != (self.manifest.vector_index, self.manifest.bm25):
-            self.manifest.vector_index, self.manifest.bm25 = snap.vectors.kind, dict(snap.bm25.params)
+        if (snap.vectors.kind, snap.keywords.params) != (self.manifest.vector_index, self.manifest.bm25):
+            self.manifest.vector_index, self.manifest.bm25 = snap.vectors.kind, dict(snap.keywords.params)
+            self.backends = (vector_backend(self.manifest.vector_index), self.backends[1])
             self.manifest.save(self.dir)
 
     def remove(self, id_or_path: str) -> bool:
@@ -281,25 +286,25 @@ class KnowledgeBase:
         again for search, ask and compare. Concurrent searches share model calls."""
         return self._batcher(text)
 
-    def ask(self, question: str, k: int = 5, as_of: str | None = None) -> dict:
+    def ask(self, question: str, k: int = 5, as_of: str | None = None) -> AskResult:
         from kb.ask import answer, gather
         hits = gather(question, lambda q, n: self.search(q, k=n, as_of=as_of), k)
         out = answer(question, hits, self.embedder, settings=self.settings,
                      query_vector=self._query_vector(question.strip()),
                      vectors=lambda texts: indexer.passage_vectors(self.store, self.embedder, texts))
-        for c in out.get("citations", []):
+        for c in out.citations:
             # name what is quoted (第二十五条), not the whole window shown around it (第二十五条至第二十九条)
-            if c.get("highlights"):
-                lo, hi = c["highlights"][0][0], max(e for _, e in c["highlights"])
-                c["citation"] = self.passage(c["doc_id"], c["start"] + lo, c["start"] + hi)["citation"]
-        cited = {c["doc_id"]: c.get("status") for c in out.get("citations", [])}
+            if c.highlights:
+                lo, hi = c.highlights[0][0], max(e for _, e in c.highlights)
+                c.citation = self.passage(c.doc_id, c.start + lo, c.start + hi)["citation"]
+        cited = {c.doc_id: c.status for c in out.citations}
         if cited and all(s in ("repealed", "expired") for s in cited.values()):
-            out["note"] = "所引依据均已废止或失效，仅供参考 (every text quoted is repealed or expired)"
-            out["answer"] = "【注意：以下依据均已废止或失效】" + out["answer"]
+            out.note = "所引依据均已废止或失效，仅供参考 (every text quoted is repealed or expired)"
+            out.answer = "【注意：以下依据均已废止或失效】" + out.answer
         return out
 
     def compare(self, query: str, by: str = "region", filters: SearchFilters | None = None,
-                as_of: str | None = None) -> dict:
+                as_of: str | None = None) -> CompareResult:
         from kb.compare import compare
         return compare(self, query, by=by, filters=filters, as_of=as_of)
 
@@ -316,7 +321,7 @@ class KnowledgeBase:
         ``as_of`` (default today): ``kb docs --json`` rows."""
         return catalog.documents(self, filters, offset, limit, status, as_of)
 
-    def document(self, id_or_path: str) -> dict:
+    def document(self, id_or_path: str) -> DocumentDetail:
         """Metadata, validity, text, sections and chunks of one document: ``kb doc --json``."""
         return catalog.document(self, id_or_path)
 

@@ -92,7 +92,7 @@ def score_run(recs: list[dict], retrieve: Retriever, answer: Callable[[str], str
 
 
 def _aggregate(rows: list[dict]) -> dict:
-    out = {"n": len(rows)}
+    out: dict[str, float] = {"n": len(rows)}
     for m in ("ndcg@10", "recall@10", "mrr@10"):
         out[m] = round(sum(r[m] for r in rows) / len(rows), 4) if rows else 0.0
     for m in ("context_hit", "answer_hit"):
@@ -108,7 +108,7 @@ def evaluate(kb: KnowledgeBase, path: Path, mode: str = "hybrid", ask: bool = Fa
     def retrieve(q: str) -> list[dict]:
         return [{"path": h.path, "text": h.text} for h in kb.search(q, k=K, mode=mode)]
 
-    answer = (lambda q: kb.ask(q)["answer"]) if ask else None
+    answer = (lambda q: kb.ask(q).answer) if ask else None
     report = score_run(recs, retrieve, answer)
     report["mode"] = mode
     return report

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from functools import lru_cache
 
 # full-width ASCII forms (２５, ＡＩ) → ASCII, then ASCII lower-cased: one character for one,
 # so offsets in the folded text are offsets in the original (terms come NFKC'd and lower-cased)
-_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_FOLD: dict[int, int | str] = dict(str.maketrans(string.ascii_uppercase, string.ascii_lowercase))
 _FOLD.update({0xFF01 + i: chr(0x21 + i).lower() for i in range(0x5E)})
 
 
@@ -48,7 +49,7 @@ def _plan(terms: tuple[str, ...], phrases: tuple[str, ...]) -> tuple[tuple[tuple
     return tuple(plan), tuple(p for p in dict.fromkeys(phrases) if p)
 
 
-def highlight_spans(text: str, terms: list[str], phrases: list[str] = ()) -> list[list[int]]:
+def highlight_spans(text: str, terms: list[str], phrases: Sequence[str] = ()) -> list[list[int]]:
     """Sorted, merged [start, end] offsets in ``text`` of every term (CJK terms of two or more
     characters, or ASCII words, matched case- and width-insensitively) and every phrase
     (verbatim). Overlapping and touching spans are merged."""

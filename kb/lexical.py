@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -266,7 +267,7 @@ class BM25Index:
         return out
 
 
-def _write_npz(path: Path, **arrays: np.ndarray) -> None:
+def _write_npz(path: Path, **arrays: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
         np.savez(f, **arrays)

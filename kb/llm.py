@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from kb.records import Hit
+from kb.records import AskResult, Hit
 
 if TYPE_CHECKING:
     import httpx
@@ -33,7 +33,7 @@ def _prompt(question: str, hits: list[Hit]) -> list[dict]:
     ]
 
 
-def generate(question: str, hits: list[Hit], settings: Settings, *, client: httpx.Client | None = None) -> dict:
+def generate(question: str, hits: list[Hit], settings: Settings, *, client: httpx.Client | None = None) -> AskResult:
     """Ask the configured chat-completions endpoint; raise on any failure or uncited answer."""
     import httpx
 
@@ -52,12 +52,11 @@ def generate(question: str, hits: list[Hit], settings: Settings, *, client: http
     if not isinstance(text, str) or not text.strip():
         raise ValueError("empty answer")
     if NOT_FOUND.rstrip("。") in text:
-        return {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "generative"}
+        return AskResult(NOT_FOUND, False, mode="generative")
     text, cited = renumber(text.strip(), len(hits))
     if not cited:
         raise ValueError("answer cites no passage")
-    citations = [hits[n - 1].to_dict() for n in cited]
-    return {"answer": text, "found": True, "citations": citations, "mode": "generative"}
+    return AskResult(text, True, [hits[n - 1] for n in cited], mode="generative")
 
 
 def renumber(text: str, available: int) -> tuple[str, list[int]]:

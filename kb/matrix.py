@@ -12,7 +12,7 @@ cells of one column unless nothing else fits; the cell then says so.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kb.compare import FACET_MIN, FIRST, GROUP_BY, UNKNOWN, facets, group_key, matches
 from kb.errors import InvalidInput
@@ -51,7 +51,8 @@ def split_list(value: str | list[str] | None, field: str, limit: int) -> list[st
     return out
 
 
-def matrix(kb: KnowledgeBase, query: str, aspects: list[str] | None = None, places: list[str] | None = None,
+def matrix(kb: KnowledgeBase, query: str, aspects: list[str] | str | None = None,
+           places: list[str] | str | None = None,
            by: str = "region", filters: SearchFilters | None = None, as_of: str | None = None) -> dict:
     """{query, by, aspects, columns, cells: [{aspect, column, hit, note}], proposed, proposed_from}."""
     query = (query or "").strip()
@@ -71,7 +72,7 @@ def matrix(kb: KnowledgeBase, query: str, aspects: list[str] | None = None, plac
                                "to propose them from; name them, e.g. aspects=公众参与,专家论证")
     columns = ([_given_column(p, by, filters) for p in places] if places
                else auto_columns(kb, query, by, filters, as_of))
-    cells = []
+    cells: list[dict[str, Any]] = []
     topic = facets(query)
     for col in columns:
         ranked = {a: cell_candidates(kb, query, a, col, by, topic, as_of) for a in aspects}

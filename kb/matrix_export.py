@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -56,7 +57,8 @@ def export_matrix(kb: KnowledgeBase, m: dict, fmt: str, *, today: date | None = 
     today = today or date.today()
     numbers, passages = with_sources(kb, m)
     grid = {(c["aspect"], c["column"]): c for c in m["cells"]}
-    render = {"docx": _docx, "md": _markdown, "csv": _csv}[fmt]
+    renderers: dict[str, Callable[..., bytes | str]] = {"docx": _docx, "md": _markdown, "csv": _csv}
+    render = renderers[fmt]
     content = render(m, grid, numbers, passages)
     return (content if isinstance(content, bytes) else content.encode("utf-8-sig" if fmt == "csv" else "utf-8"),
             FORMATS[fmt], file_name(m, fmt, today))

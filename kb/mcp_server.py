@@ -32,7 +32,7 @@ INSTRUCTIONS = (
     "fazhi-kb: search and Q&A over Chinese rule-of-law documents. Every passage carries its citation "
     "and exact span (doc_id, start, end); quote the citation, and fetch the verbatim text with get_passage."
 )
-READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 Query = Annotated[str, Field(min_length=1, max_length=500, description="检索词或问题 / the query, 1-500 characters")]
 DocId = Annotated[str, Field(min_length=1, max_length=500,
@@ -142,7 +142,7 @@ def build_server(kb: KnowledgeBase) -> MCPServer:
     def get_document(doc_id: DocId,
                      include_text: Annotated[bool, Field(description="同时返回全文 / also return the full text")]
                      = False) -> CallToolResult:
-        doc = kb.document(doc_id)
+        doc = kb.document(doc_id).to_dict()
         out = {k: doc[k] for k in ("doc_id", "path", "title", "doc_type", "region", "date", "issuer",
                                    "doc_number", "level", "organ", "promulgated", "effective", "status",
                                    "status_label", "version", "versions", "history")}
@@ -160,7 +160,7 @@ def build_server(kb: KnowledgeBase) -> MCPServer:
     def ask(question: Query,
             k: Annotated[int, Field(ge=1, le=50, description="检索段落数 / passages to answer from")] = 5,
             as_of: AsOf = None) -> CallToolResult:
-        return _result(kb.ask(question, k=k, as_of=as_of))
+        return _result(kb.ask(question, k=k, as_of=as_of).to_dict())
 
     @server.tool(annotations=READ_ONLY, description=(
         "对比各地（或各类型、各年份）文件对同一事项的规定：每份文件的最相关段落按组并列，"
@@ -176,7 +176,7 @@ def build_server(kb: KnowledgeBase) -> MCPServer:
                 year_to: Annotated[Year, Field(description="截止年份（含）/ latest year")] = None,
                 as_of: AsOf = None) -> CallToolResult:
         return _result(kb.compare(query, by=by, filters=_filters(doc_type, region, year_from, year_to),
-                                  as_of=as_of))
+                                  as_of=as_of).to_dict())
 
     return server
 

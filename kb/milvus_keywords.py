@@ -42,7 +42,7 @@ class MilvusKeywords:
         if method != "lucene":
             raise ValueError(f"the Milvus keyword index scores BM25 the Lucene way, not '{method}'")
         self.collection, self._df = collection, f"{collection}_df"
-        self._params = {"k1": k1, "b": b, "method": method}
+        self._params: dict = {"k1": k1, "b": b, "method": method}
         self._c = _client(uri, token)
         self._strong = True
         self._ensure()
@@ -105,7 +105,8 @@ class MilvusKeywords:
         n, total = self._stats()
         avgdl = (total + sum(map(len, tokens))) / (n + len(ids))
         k1, b = self._params["k1"], self._params["b"]
-        rows, delta = [], Counter()
+        rows: list[dict] = []
+        delta: Counter[int] = Counter()
         for cid, toks in zip(ids, tokens, strict=True):
             tf = Counter(term_key(t) for t in toks if t)
             norm = k1 * (1 - b + b * len(toks) / avgdl)
@@ -119,7 +120,8 @@ class MilvusKeywords:
 
     def remove(self, ids: np.ndarray) -> None:
         ids = np.asarray(ids, dtype=np.int64).ravel()
-        delta, removed, lengths = Counter(), 0, 0
+        delta: Counter[int] = Counter()
+        removed = lengths = 0
         for start in range(0, len(ids), _IN_LIST_MAX):
             part = ids[start:start + _IN_LIST_MAX].tolist()
             rows = self._c.query(self.collection, filter=f"chunk_id in {part}",

@@ -99,9 +99,9 @@ class MilvusVectors:
         """Write vectors under chunk ids (upsert: replaying a write is harmless). ``meta`` gives
         each chunk's scalar fields (doc_id, doc_type, region, path, year) for filters in Milvus."""
         ids = np.asarray(ids, dtype=np.int64).ravel()
-        vecs = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1) if len(ids) else None
         if not len(ids):
             return
+        vecs = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1)
         if vecs.shape[1] != self.dim:
             raise ValueError(f"vectors must be {self.dim}-d, got {vecs.shape[1]}")
         if len(np.unique(ids)) != len(ids):

@@ -185,7 +185,7 @@ def priors(store: Store, fused: list[tuple[int, float]], qp: QueryPlan, cfg: Sea
     year = cfg.year_boost != 1.0 and (qp.year_from is not None or qp.year_to is not None)
     kind = cfg.kind_boost != 1.0 and bool(qp.kinds)
     material = cfg.material_legal != 1.0 and qp.intent == "material"
-    requirement = qp.intent == "requirement" and (cfg.requirement_other != 1.0 or cfg.requirement_level_step)
+    requirement = qp.intent == "requirement" and (cfg.requirement_other != 1.0 or bool(cfg.requirement_level_step))
     if not (place or year or kind or material or requirement):
         return fused
     head, tail = fused[:top], fused[top:]

@@ -61,6 +61,73 @@ def _plain(v):
 
 
 @dataclass
+class AskResult:
+    """An extractive (or generative) answer with the hits its [n] markers point to."""
+    answer: str
+    found: bool
+    citations: list[Hit] = field(default_factory=list)
+    mode: str = "extractive"  # extractive | generative | extractive_fallback
+    note: str | None = None  # why a generative answer fell back, or that every text quoted is out of force
+
+    def to_dict(self) -> dict:
+        out = {"answer": self.answer, "found": self.found, "citations": [h.to_dict() for h in self.citations],
+               "mode": self.mode}
+        if self.note is not None:
+            out["note"] = self.note
+        return out
+
+
+@dataclass
+class CompareGroup:
+    key: str  # region, province, doc type or year
+    hits: list[Hit]
+
+
+@dataclass
+class CompareResult:
+    groups: list[CompareGroup]
+    missing: list[str]  # keys of documents of the same kind with no matching passage
+
+    def to_dict(self) -> dict:
+        return {"groups": [{"key": g.key, "hits": [h.to_dict() for h in g.hits]} for g in self.groups],
+                "missing": list(self.missing)}
+
+
+@dataclass
+class DocumentDetail:
+    """One document: metadata, validity on today's date, text, section outline and chunks."""
+    doc_id: str
+    path: str
+    title: str
+    doc_type: str
+    region: str
+    date: str
+    issuer: str
+    doc_number: str
+    level: str
+    organ: str
+    text: str
+    promulgated: str | None
+    effective: str | None
+    expires: str | None
+    history: list[dict]
+    version_key: str
+    version: str  # the version as citations name it: （2024年修正）
+    status: str  # kb.validity.STATUSES
+    status_label: str
+    superseded_by: str | None
+    repealed_by: str | None
+    repealed_on: str | None
+    versions: list[dict]  # the text's other versions: [{doc_id, title, status, date}]
+    report: dict  # ingest.records.LoadReport as a dict: pages, OCR'd pages, warnings
+    sections: list[dict]  # [{path, start, end}]
+    chunks: list[dict]  # [{chunk_id, section, start, end, page}]
+
+    def to_dict(self) -> dict:
+        return {f: _plain(getattr(self, f)) for f in self.__dataclass_fields__}
+
+
+@dataclass
 class IngestSummary:
     ingested: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)

@@ -194,10 +194,10 @@ def test_export_refuses_a_changed_quotation(client, first_hits):
 
 def test_passage_is_cited_narrowly(client, fake_kb):
     doc = fake_kb.document("laws/全国/行政法规/重大行政决策程序暂行条例(2019-04-20).md")
-    start = doc["text"].index("不得以征求意见等方式代替合法性审查。")
-    body = client.get("/api/passage", params={"doc_id": doc["doc_id"], "start": start, "end": start + 5}).json()
-    assert body["text"] == doc["text"][start:start + 5] and body["citation"] == "《重大行政决策程序暂行条例》第二十五条"
-    assert_error(client.get("/api/passage", params={"doc_id": doc["doc_id"], "start": 5, "end": 5}), 422,
+    start = doc.text.index("不得以征求意见等方式代替合法性审查。")
+    body = client.get("/api/passage", params={"doc_id": doc.doc_id, "start": start, "end": start + 5}).json()
+    assert body["text"] == doc.text[start:start + 5] and body["citation"] == "《重大行政决策程序暂行条例》第二十五条"
+    assert_error(client.get("/api/passage", params={"doc_id": doc.doc_id, "start": 5, "end": 5}), 422,
                  "invalid_input", "end")
     assert_error(client.get("/api/passage", params={"doc_id": "nope", "start": 0, "end": 5}), 404, "not_found")
 

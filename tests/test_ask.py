@@ -94,7 +94,7 @@ def test_short_articles_are_units_long_ones_are_split():
 
 
 def test_extractive_answer_quotes_and_cites(hits, emb):
-    out = extract("重大行政决策需经哪些程序", hits, emb)
+    out = extract("重大行政决策需经哪些程序", hits, emb).to_dict()
     assert out["found"] is True and out["mode"] == "extractive"
     pairs = sentences_of(out["answer"])
     assert pairs and "".join(s + f"[{n}]" for s, n in pairs) == out["answer"]  # every sentence is marked
@@ -110,41 +110,41 @@ def test_extractive_answer_quotes_and_cites(hits, emb):
 
 
 def test_near_duplicate_sentences_are_quoted_once(hits, emb):
-    out = extract("重大行政决策需经哪些程序", hits, emb)
+    out = extract("重大行政决策需经哪些程序", hits, emb).to_dict()
     assert out["answer"].count("专家论证、风险评估") == 1
 
 
 def test_off_topic_questions_are_not_answered(hits, emb):
     for q in ("今天天气怎么样", "如何烹饪红烧肉"):
-        out = extract(q, hits, emb)
+        out = extract(q, hits, emb).to_dict()
         assert out == {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "extractive"}
 
 
 def test_lead_in_is_quoted_with_its_items_never_alone(emb):
     text = "重大行政决策应当经过下列程序：\n（一）公众参与；\n（二）专家论证；\n（三）合法性审查。"
-    out = extract("重大行政决策应当经过哪些程序", [hit(text, "某省重大行政决策程序规定", 0)], emb)
+    out = extract("重大行政决策应当经过哪些程序", [hit(text, "某省重大行政决策程序规定", 0)], emb).to_dict()
     assert out["found"]
     # a 哪些 question gets the whole list, quoted verbatim as one piece with one marker
     assert out["answer"] == text + "[1]"
     assert out["citations"][0]["highlights"] == [[0, len(text)]]
-    lone = extract("重大行政决策应当经过哪些程序", [hit("重大行政决策应当经过下列程序：", "某省规定", 0)], emb)
+    lone = extract("重大行政决策应当经过哪些程序", [hit("重大行政决策应当经过下列程序：", "某省规定", 0)], emb).to_dict()
     assert lone["found"] is False
 
 
 def test_an_article_is_quoted_whole(emb):
     text = ("第四十二条 行政机关应当自受理行政许可申请之日起二十日内作出行政许可决定。"
             "二十日内不能作出决定的，经本行政机关负责人批准，可以延长十日。\n第四十三条 行政许可证件应当载明有效期。")
-    out = extract("行政许可决定作出期限", [hit(text, "中华人民共和国行政许可法", 0)], emb)
+    out = extract("行政许可决定作出期限", [hit(text, "中华人民共和国行政许可法", 0)], emb).to_dict()
     assert out["answer"].startswith(text.split("\n")[0] + "[1]")
 
 
 def test_no_hits_or_no_content_terms(emb, hits):
-    assert extract("重大行政决策", [], emb)["found"] is False
-    assert extract("哪些？", hits, emb)["found"] is False
+    assert extract("重大行政决策", [], emb).found is False
+    assert extract("哪些？", hits, emb).found is False
 
 
 def test_max_sentences(hits, emb):
-    out = extract("重大行政决策 合法性审查 程序", hits, emb, max_sentences=1)
+    out = extract("重大行政决策 合法性审查 程序", hits, emb, max_sentences=1).to_dict()
     assert len(sentences_of(out["answer"])) == 1
 
 
@@ -167,7 +167,7 @@ def test_generative_answer_renumbers_and_drops_bad_citations(hits, emb):
         return httpx.Response(200, json={"choices": [{"message": {"content": content}}]})
 
     client = httpx.Client(transport=httpx.MockTransport(handler))
-    out = answer("重大行政决策需经哪些程序", hits, emb, settings=llm_settings(), client=client)
+    out = answer("重大行政决策需经哪些程序", hits, emb, settings=llm_settings(), client=client).to_dict()
     assert out["mode"] == "generative" and out["found"] is True
     assert out["answer"] == "重大行政决策须经公众参与、专家论证等法定程序[1]。另见。"
     assert [c["doc_id"] for c in out["citations"]] == ["d1"]
@@ -192,10 +192,10 @@ def test_generative_failure_falls_back_to_extractive(hits, emb, failure):
         return httpx.Response(200, json={"choices": [{"message": {"content": "须经法定程序。"}}]})
 
     client = httpx.Client(transport=httpx.MockTransport(handler))
-    out = answer("重大行政决策需经哪些程序", hits, emb, settings=llm_settings(llm_timeout=0.5), client=client)
+    out = answer("重大行政决策需经哪些程序", hits, emb, settings=llm_settings(llm_timeout=0.5), client=client).to_dict()
     assert out["mode"] == "extractive_fallback"
     assert out["note"].startswith("生成式回答不可用")
-    assert out["found"] is True and out["answer"] == extract("重大行政决策需经哪些程序", hits, emb)["answer"]
+    assert out["found"] is True and out["answer"] == extract("重大行政决策需经哪些程序", hits, emb).answer
 
 
 def test_off_topic_question_never_reaches_the_model(hits, emb):
@@ -206,7 +206,7 @@ def test_off_topic_question_never_reaches_the_model(hits, emb):
         return httpx.Response(200, json={"choices": [{"message": {"content": "红烧肉要先焯水[1]。"}}]})
 
     client = httpx.Client(transport=httpx.MockTransport(handler))
-    out = answer("如何烹饪红烧肉", hits, emb, settings=llm_settings(), client=client)
+    out = answer("如何烹饪红烧肉", hits, emb, settings=llm_settings(), client=client).to_dict()
     assert out["found"] is False and out["answer"] == NOT_FOUND and not calls
 
 
@@ -215,24 +215,24 @@ def test_model_saying_not_found_is_respected(hits, emb):
         return httpx.Response(200, json={"choices": [{"message": {"content": "未找到相关依据。"}}]})
 
     client = httpx.Client(transport=httpx.MockTransport(handler))
-    out = answer("重大行政决策需经哪些程序", hits, emb, settings=llm_settings(), client=client)
+    out = answer("重大行政决策需经哪些程序", hits, emb, settings=llm_settings(), client=client).to_dict()
     assert out == {"answer": NOT_FOUND, "found": False, "citations": [], "mode": "generative"}
 
 
 def test_kb_ask_on_fake_kb(fake_kb):
-    out = fake_kb.ask("重大行政决策需经哪些程序", k=5)
+    out = fake_kb.ask("重大行政决策需经哪些程序", k=5).to_dict()
     assert set(out) >= {"answer", "found", "citations", "mode"}
     # the corpus has 重大行政决策程序暂行条例's procedure: even the fake embedder's BM25 half finds it
     assert out["found"] is True, out
     assert len(MARK.findall(out["answer"])) >= 1
     for c in out["citations"]:
         doc = fake_kb.document(c["doc_id"])
-        assert doc["text"][c["start"]:c["end"]] == c["text"]
+        assert doc.text[c["start"]:c["end"]] == c["text"]
 
 
 @pytest.mark.model
 def test_real_answer_to_decision_procedure(real_kb):
-    out = real_kb.ask("重大行政决策需经哪些程序", k=5)
+    out = real_kb.ask("重大行政决策需经哪些程序", k=5).to_dict()
     assert out["found"] is True, out
     for term in ("公众参与", "专家论证", "风险评估", "合法性审查", "集体讨论决定"):
         assert term in out["answer"], (term, out["answer"])
@@ -242,5 +242,5 @@ def test_real_answer_to_decision_procedure(real_kb):
 @pytest.mark.model
 @pytest.mark.parametrize("question", ["今天天气怎么样", "如何烹饪红烧肉"])
 def test_real_off_topic(real_kb, question):
-    out = real_kb.ask(question, k=5)
+    out = real_kb.ask(question, k=5).to_dict()
     assert out["found"] is False and out["answer"] == NOT_FOUND and out["citations"] == []

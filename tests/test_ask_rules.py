@@ -29,7 +29,7 @@ from kb.answer_rules import (
 )
 from kb.ask import MAX_QUOTES, extract
 from kb.embed import Embedder, FakeEmbedder
-from kb.records import Hit
+from kb.records import AskResult, Hit
 from kb.sentences import units
 
 DATA = Path(__file__).parent / "data" / "ask"
@@ -68,8 +68,9 @@ def fake_index(tmp_path_factory):
     return path
 
 
-def first_quote(out: dict) -> tuple[str, dict]:
-    """The text of the answer up to its first marker, and the hit it cites."""
+def first_quote(out: AskResult | dict) -> tuple[str, dict]:
+    """The text of the answer up to its first marker, and the hit it cites (as JSON gives it)."""
+    out = out.to_dict() if isinstance(out, AskResult) else out
     text, _, rest = out["answer"].partition("[")
     return text, out["citations"][int(rest.split("]")[0]) - 1]
 
@@ -129,7 +130,7 @@ def test_short_list_items_are_kept_but_not_headings():
 
 # ---- answers on the corpus excerpts -------------------------------------------------------------
 def test_what_is_quotes_the_defining_sentence(rules_kb):
-    out = rules_kb.ask("什么是政府信息")
+    out = rules_kb.ask("什么是政府信息").to_dict()
     quote, cited = first_quote(out)
     assert quote == "第二条 " + ZHENGFU_XINXI and cited["title"] == "中华人民共和国政府信息公开条例"
     quote, cited = first_quote(rules_kb.ask("什么是法律援助？"))
@@ -137,7 +138,7 @@ def test_what_is_quotes_the_defining_sentence(rules_kb):
 
 
 def test_which_matters_quotes_the_whole_list(rules_kb):
-    out = rules_kb.ask("哪些事项属于重大行政决策事项")
+    out = rules_kb.ask("哪些事项属于重大行政决策事项").to_dict()
     quote, cited = first_quote(out)
     assert quote.startswith("第三条 本条例所称重大行政决策事项(以下简称决策事项)包括：")
     assert all(item in quote for item in DECISION_ITEMS) and quote.count("(") >= 6  # lead-in + (一)…(五)
@@ -162,7 +163,7 @@ def test_withheld_information(rules_kb):
 
 
 def test_law_leads_the_local_regulation(rules_kb):
-    out = rules_kb.ask("法律援助什么情况下可以先行提供")
+    out = rules_kb.ask("法律援助什么情况下可以先行提供").to_dict()
     levels = [c["level"] for c in out["citations"]]
     assert levels == sorted(levels, key=["law", "admin_regulation", "local_regulation"].index)
     assert levels[0] == "law" and "local_regulation" in levels
@@ -178,7 +179,7 @@ def test_deadline_question(rules_kb):
     "哪些事项属于重大行政决策事项", "重大行政决策合法性审查要审查哪些内容", "法律援助什么情况下可以先行提供",
     "重大行政决策草案提交集体讨论前需要经过哪些程序？"])
 def test_requirement_answers_are_short(rules_kb, question):
-    out = rules_kb.ask(question)
+    out = rules_kb.ask(question).to_dict()
     assert out["found"] and 1 <= len(out["citations"]) <= MAX_QUOTES
     assert out["citations"][0]["level"] != "none"  # the rule leads, a speech only supports
 
@@ -199,7 +200,7 @@ def mkhit(n: int, text: str, title: str, doc_type: str, level: str, status: str 
 def test_a_better_ranked_speech_supports_the_article():
     hits = [mkhit(0, SPEECH, "在2023年法治政府建设工作会议上的讲话", "speech", "none"),
             mkhit(1, ARTICLE, "重大行政决策程序暂行条例", "regulation", "admin_regulation")]
-    out = extract("重大行政决策草案提交集体讨论前需要经过哪些程序？", hits, FlatEmbedder())
+    out = extract("重大行政决策草案提交集体讨论前需要经过哪些程序？", hits, FlatEmbedder()).to_dict()
     assert out["answer"] == f"{ARTICLE}[1]{SPEECH}[2]"
     assert [c["doc_id"] for c in out["citations"]] == ["d1", "d0"]
 
@@ -208,10 +209,10 @@ def test_a_repealed_text_does_not_lead():
     hits = [mkhit(0, OLD_ARTICLE, "某省重大行政决策程序规定", "rule", "local_rule", status="repealed"),
             mkhit(1, ARTICLE, "重大行政决策程序暂行条例", "regulation", "admin_regulation", status="repealed"),
             mkhit(2, SPEECH, "在2023年法治政府建设工作会议上的讲话", "speech", "none", status="unknown")]
-    out = extract("重大行政决策草案提交讨论前需要经过哪些程序", hits, FlatEmbedder())
+    out = extract("重大行政决策草案提交讨论前需要经过哪些程序", hits, FlatEmbedder()).to_dict()
     assert out["citations"][0]["doc_id"] == "d2"  # in force beats repealed, whatever their level
     hits[1].status = "current"
-    out = extract("重大行政决策草案提交讨论前需要经过哪些程序", hits, FlatEmbedder())
+    out = extract("重大行政决策草案提交讨论前需要经过哪些程序", hits, FlatEmbedder()).to_dict()
     assert out["citations"][0]["doc_id"] == "d1"
     assert "d0" not in {c["doc_id"] for c in out["citations"]}  # nor follows a text in force
 
@@ -221,10 +222,10 @@ def test_unit_vectors_are_cached(fake_index):
     from kb.core import KnowledgeBase
     kb = KnowledgeBase(fake_index)
     before = kb.embedder.texts_embedded
-    first = kb.ask("哪些事项属于重大行政决策事项")
+    first = kb.ask("哪些事项属于重大行政决策事项").to_dict()
     assert kb.embedder.texts_embedded - before > 1  # the question and its candidate units
     again = KnowledgeBase(fake_index)  # a new process: no query-vector memo, the store's cache only
-    second = again.ask("哪些事项属于重大行政决策事项")
+    second = again.ask("哪些事项属于重大行政决策事项").to_dict()
     assert again.embedder.texts_embedded == 1  # the question alone
     assert second["answer"] == first["answer"]
 
@@ -271,7 +272,7 @@ def test_kb_ask_cli(fake_index):
     ("重大行政决策草案提交集体讨论前需要经过哪些程序？", "第二十五条 决策草案提交决策机关讨论前", ["进行合法性审查"]),
 ])
 def test_real_rule_first_answers(real_kb, question, opens, holds):
-    out = real_kb.ask(question)
+    out = real_kb.ask(question).to_dict()
     quote, cited = first_quote(out)
     assert quote.startswith(opens), out["answer"]
     assert cited["level"] != "none" and len(out["citations"]) <= MAX_QUOTES

@@ -7,7 +7,7 @@ import pytest
 
 from kb.compare import compare, province_of
 from kb.errors import InvalidInput
-from kb.records import Hit, SearchFilters
+from kb.records import CompareResult, Hit, SearchFilters
 
 SERVICE = "第二十条 政务服务机构应当推行政务服务事项“一网通办”，压缩办理时限。"
 
@@ -55,7 +55,7 @@ def stub():
 
 
 def test_groups_by_region_with_strong_matches_only(stub):
-    out = compare(stub, "优化营商环境条例 政务服务")
+    out = compare(stub, "优化营商环境条例 政务服务").to_dict()
     assert stub.calls == [{"query": "优化营商环境条例 政务服务", "k": 60, "mode": "hybrid", "collapse": False,
                            "per_doc": 1}]
     keys = [g["key"] for g in out["groups"]]
@@ -68,7 +68,7 @@ def test_groups_by_region_with_strong_matches_only(stub):
 
 
 def test_province_grouping_merges_cities(stub):
-    out = compare(stub, "优化营商环境条例 政务服务", by="province")
+    out = compare(stub, "优化营商环境条例 政务服务", by="province").to_dict()
     groups = {g["key"]: [h["doc_id"] for h in g["hits"]] for g in out["groups"]}
     assert groups["广东省"] == ["d0", "d4"]  # best score first
     assert "广东省云浮市" not in groups
@@ -76,21 +76,21 @@ def test_province_grouping_merges_cities(stub):
 
 
 def test_year_and_type_grouping(stub):
-    years = compare(stub, "优化营商环境条例 政务服务", by="year")
+    years = compare(stub, "优化营商环境条例 政务服务", by="year").to_dict()
     assert [g["key"] for g in years["groups"]] == ["2019", "2020", "2022", "2023"]
     assert "2001" not in years["missing"]  # laws are not of a matched doc_type
-    types = compare(stub, "优化营商环境条例 政务服务", by="doc_type")
+    types = compare(stub, "优化营商环境条例 政务服务", by="doc_type").to_dict()
     assert [g["key"] for g in types["groups"]] == ["local_regulation", "regulation"] and types["missing"] == []
 
 
 def test_user_doc_type_filter_bounds_missing(stub):
-    out = compare(stub, "优化营商环境条例 政务服务", filters=SearchFilters(doc_type="regulation"))
+    out = compare(stub, "优化营商环境条例 政务服务", filters=SearchFilters(doc_type="regulation")).to_dict()
     assert out["missing"] == []  # the only regulation (全国) matched
 
 
 def test_nothing_matching_gives_empty_result():
     out = compare(StubKB([hit(0, "某条例", "北京市", "无关内容。")], []), "红烧肉 烹饪")
-    assert out == {"groups": [], "missing": []}
+    assert out == CompareResult([], [])
 
 
 @pytest.mark.parametrize("by", ["city", "", "REGION"])
@@ -106,7 +106,7 @@ def test_empty_query_is_refused(stub):
 
 
 def test_shipped_corpus_one_group_per_province(fake_kb):
-    out = compare(fake_kb, "优化营商环境条例 政务服务", by="province")
+    out = compare(fake_kb, "优化营商环境条例 政务服务", by="province").to_dict()
     total, rows = fake_kb.documents(SearchFilters(doc_type="local_regulation"), limit=200)
     with_regulation = {province_of(r["region"]) for r in rows if "优化营商环境条例" in r["title"]}
     keys = [g["key"] for g in out["groups"]]

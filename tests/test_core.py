@@ -41,7 +41,7 @@ def test_changed_file_replaces_and_reembeds_only_changed_chunks(tmp_path, small_
     kb = KnowledgeBase(tmp_path / "idx", embedder="fake")
     kb.ingest([small_corpus])
     doc_before = kb.document("002_5300b03fe4b43074.txt")
-    old_chunk_ids = {c["chunk_id"] for c in doc_before["chunks"]}
+    old_chunk_ids = {c["chunk_id"] for c in doc_before.chunks}
     embedded = kb.embedder.texts_embedded
     f = small_corpus / "002_5300b03fe4b43074.txt"
     f.write_text(f.read_text(encoding="utf-8") + "\n（五）新增一条独特测试措施：建立蓝鲸档案制度。\n", encoding="utf-8")
@@ -49,7 +49,7 @@ def test_changed_file_replaces_and_reembeds_only_changed_chunks(tmp_path, small_
     assert res.ingested == ["002_5300b03fe4b43074.txt"] and len(res.unchanged) == 2
     assert 0 < kb.embedder.texts_embedded - embedded <= 2  # only the changed chunk(s)
     doc_after = kb.document("002_5300b03fe4b43074.txt")
-    assert not old_chunk_ids & {c["chunk_id"] for c in doc_after["chunks"]}
+    assert not old_chunk_ids & {c["chunk_id"] for c in doc_after.chunks}
     hits = kb.search('"蓝鲸档案"', k=5)
     assert hits and all("蓝鲸档案" in h.text for h in hits)
     _assert_consistent(kb)
@@ -59,11 +59,11 @@ def test_remove_updates_store_and_indexes(tmp_path, small_corpus):
     kb = KnowledgeBase(tmp_path / "idx", embedder="fake")
     kb.ingest([small_corpus])
     doc = kb.document("004_6277130b06efc827.txt")
-    assert kb.remove(doc["doc_id"]) is True
-    assert kb.remove(doc["doc_id"]) is False
+    assert kb.remove(doc.doc_id) is True
+    assert kb.remove(doc.doc_id) is False
     with pytest.raises(NotFound):
-        kb.document(doc["doc_id"])
-    assert all(h.doc_id != doc["doc_id"] for h in kb.search("清泉乡 法治政府建设", k=20))
+        kb.document(doc.doc_id)
+    assert all(h.doc_id != doc.doc_id for h in kb.search("清泉乡 法治政府建设", k=20))
     _assert_consistent(kb)
     saved = load_snapshot(kb.dir)
     assert saved is not None and saved.generation == kb.store.generation()
@@ -116,7 +116,7 @@ def test_hits_are_exact_spans_with_citations(fake_kb):
         assert hits, mode
         for h in hits:
             doc = fake_kb.document(h.doc_id)
-            assert doc["text"][h.start:h.end] == h.text
+            assert doc.text[h.start:h.end] == h.text
             assert h.citation.startswith("《")
             for s, e in h.highlights:
                 assert 0 <= s < e <= len(h.text)
@@ -235,5 +235,5 @@ def test_markdown_stored_with_heading_marks_is_read_again_once(tmp_path):
         con.execute("UPDATE documents SET parser = '1'")
     assert kb.ingest([src]).ingested == ["办法.md"]
     assert kb.ingest([src]).unchanged == ["办法.md"]
-    assert "#" not in kb.document("办法.md")["text"]
+    assert "#" not in kb.document("办法.md").text
     kb.close()

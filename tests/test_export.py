@@ -116,11 +116,11 @@ def test_stored_quotes_refuse_a_quotation_that_no_longer_matches(fake_kb):
 
 def test_a_selected_sentence_is_cited_by_its_article(fake_kb):
     doc = fake_kb.document("laws/全国/行政法规/重大行政决策程序暂行条例(2019-04-20).md")
-    start = doc["text"].index("不得以征求意见等方式代替合法性审查。")
-    p = fake_kb.passage(doc["doc_id"], start, start + len("不得以征求意见等方式代替合法性审查。"))
+    start = doc.text.index("不得以征求意见等方式代替合法性审查。")
+    p = fake_kb.passage(doc.doc_id, start, start + len("不得以征求意见等方式代替合法性审查。"))
     assert p["citation"] == "《重大行政决策程序暂行条例》第二十五条"
     assert p["section"][-1] == "第二十五条" and p["issuer"] == "国务院"
-    across = fake_kb.passage(doc["doc_id"], start, doc["text"].index("第二十七条") + 5)
+    across = fake_kb.passage(doc.doc_id, start, doc.text.index("第二十七条") + 5)
     assert across["citation"] == "《重大行政决策程序暂行条例》第二十五条至第二十七条"
     assert across["section"] == ["第三章 合法性审查和集体讨论决定", "第一节 合法性审查"]
 

@@ -37,7 +37,7 @@ def test_shape_rows_columns_and_cells(m, fake_kb):
         h = c["hit"]
         assert set(h) == HIT_FIELDS and h["region"] == "全国"
         doc = fake_kb.document(h["doc_id"])
-        assert doc["text"][h["start"]:h["end"]] == h["text"]  # exact span
+        assert doc.text[h["start"]:h["end"]] == h["text"]  # exact span
         assert "#" not in h["text"]  # no Markdown heading marks in passages
         assert h["citation"].startswith("《重大行政决策程序暂行条例》第")
     # a place without documents is a column of findings, not an error

@@ -100,7 +100,7 @@ def served(tmp_path):
     assert not kb.ingest([folder]).failed
     versions = Versions()
     for name in sorted(p.name for p in folder.iterdir()):
-        versions.add_doc(kb.document(name))
+        versions.add_doc(kb.document(name).to_dict())
     uploads = [(p.name, p.read_bytes()) for p in sorted((DATA / "b").iterdir())]
     for name, data in uploads:
         versions.add("uploads/" + name, data)
@@ -260,8 +260,8 @@ def test_search_while_a_document_shrinks_is_not_a_500(served):
     client, kb, _versions, _uploads, changing = served
     path = "uploads/" + CHANGING
     assert _upload(client, [(CHANGING, changing[0])]).status_code == 200
-    last = kb.document(path)["chunks"][-1]
-    assert len(kb.document(path)["chunks"]) > 2 and "赔偿责任" in kb.document(path)["text"][last["start"]:]
+    last = kb.document(path).chunks[-1]
+    assert len(kb.document(path).chunks) > 2 and "赔偿责任" in kb.document(path).text[last["start"]:]
     _replace_midway(kb, "doc_rows", "某县农村集体资产管理办法\n\n第一条 本办法废止。\n".encode(), path)
     resp = client.get("/api/search", params={"q": "赔偿责任 刑事责任", "mode": "lexical"})
     assert resp.status_code == 200, resp.text

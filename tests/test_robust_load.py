@@ -63,7 +63,7 @@ def test_sixteen_clients_searching_get_no_errors(server):
     import httpx
 
     base, kb = server
-    texts = {r["doc_id"]: kb.document(r["doc_id"])["text"] for r in kb.documents(limit=100)[1]}
+    texts = {r["doc_id"]: kb.document(r["doc_id"]).text for r in kb.documents(limit=100)[1]}
     ids = sorted(texts)
     latencies: list[float] = []
     errors: list[str] = []

@@ -119,7 +119,7 @@ def test_search_document_ask_compare_basket(page, fake_kb, shots):
     pg.get_by_test_id("compare-submit").click()
     groups = pg.get_by_test_id("compare-group")
     expect(groups.first).to_be_visible()
-    expected = fake_kb.compare("优化营商环境条例 政务服务", by="province")
+    expected = fake_kb.compare("优化营商环境条例 政务服务", by="province").to_dict()
     assert groups.count() == len(expected["groups"])
     assert pg.get_by_test_id("compare-key").all_text_contents() == [g["key"] for g in expected["groups"]]
     if groups.count() > 1:  # side by side: same top, different left
