@@ -100,7 +100,7 @@ def _patched(timer: StageTimer):
     from kb.vectors import VectorIndex
 
     targets = [(ks, "parse_query", "parse+tokenize"), (ks, "tokenize", "parse+tokenize"),
-               (ks, "filter_ids", "filters (SQL)"), (VectorIndex, "search", "dense (FAISS)"),
+               (Store, "filtered_chunk_ids", "filters (SQL)"), (VectorIndex, "search", "dense (FAISS)"),
                (BM25Index, "top", "lexical (BM25 top-k)"), (ks, "collapse_groups", "dedup"),
                (Store, "chunk_rows", "chunk rows (SQL)"), (Store, "doc_rows", "doc rows (SQL)"),
                (ks, "highlight_spans", "highlight"), (ks, "get_fusion", "fusion"),

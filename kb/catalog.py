@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from kb.errors import InvalidInput, NotFound
 from kb.records import SearchFilters
-from kb.search import filter_sql
 from kb.validity import STATUSES, ValidityView
 
 if TYPE_CHECKING:
@@ -23,14 +22,11 @@ def documents(kb: KnowledgeBase, filters: SearchFilters | None, offset: int, lim
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status '{status}' is not one of: {', '.join(STATUSES)}")
     view = kb.validity(as_of)
-    where, args = filter_sql(filters)
+    among = None
     if status is not None:
-        ids = [d for d in view.facts if view.status(d).status == status]
-        marks = ",".join("?" * len(ids))
-        # texts with no validity facts (speeches, news) are unknown too
-        where.append(f"(level = 'none' OR doc_id IN ({marks}))" if status == "unknown" else f"doc_id IN ({marks})")
-        args += ids
-    total, rows = kb.store.list_documents(where, args, offset, limit)
+        among = [d for d in view.facts if view.status(d).status == status]
+    # texts with no validity facts (speeches, news) are unknown too
+    total, rows = kb.store.list_documents(filters, offset, limit, among, or_unrated=status == "unknown")
     return total, [{**r, "promulgated": r["promulgated"] or None, "effective": r["effective"] or None,
                     **view.status(r["doc_id"]).to_dict(), "version": view.label(r["doc_id"])} for r in rows]
 

@@ -30,7 +30,7 @@ def check(kb: KnowledgeBase, repair: bool = True) -> dict:
     ids = store.chunk_ids()
     hashes = store.index_hashes(ids)
     saved = indexer.saved_generation(kb.dir)
-    snap = indexer.load(kb.dir)
+    snap = indexer.load(kb.dir, *kb.backends)
     if snap is None:
         if len(ids):
             problems.append("saved FAISS/BM25 indexes are missing or unreadable (a search or `kb ingest` rebuilds "

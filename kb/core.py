@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kb import catalog, indexer
+from kb.backends import keyword_backend, vector_backend
 from kb.batching import QueryBatcher
 from kb.embed import Embedder, get_embedder
 from kb.errors import InvalidInput, NotFound
@@ -50,6 +51,8 @@ class KnowledgeBase:
             manifest = Manifest(embedder=self._embedder_name, dim=self.embedder.dim)
             manifest.save(self.dir)
         self.manifest = manifest
+        # the derived-index implementations the manifest names; an unavailable one is refused here
+        self.backends = (vector_backend(manifest.vector_index), keyword_backend(manifest.keyword_index))
         self.store = Store(self.dir / "store.sqlite")
         self.search_config = search_config or SearchConfig(fusion=self.settings.fusion)
         self._snap: indexer.Snapshot | None = None
@@ -82,7 +85,7 @@ class KnowledgeBase:
                 return snap
             saved = indexer.saved_generation(self.dir)
             if saved is not None and (snap is None or saved > snap.generation) and saved <= gen:
-                loaded = indexer.load(self.dir)
+                loaded = indexer.load(self.dir, *self.backends)
                 if loaded is not None:
                     snap = loaded
             if not indexer.current(snap, gen):
@@ -225,8 +228,9 @@ class KnowledgeBase:
 
     def _record(self, snap: indexer.Snapshot) -> None:
         """Keep the manifest's description of the derived indexes true after a (re)build."""
-        if (snap.vectors.kind, snap.bm25.params) != (self.manifest.vector_index, self.manifest.bm25):
-            self.manifest.vector_index, self.manifest.bm25 = snap.vectors.kind, dict(snap.bm25.params)
+        if (snap.vectors.kind, snap.keywords.params) != (self.manifest.vector_index, self.manifest.bm25):
+            self.manifest.vector_index, self.manifest.bm25 = snap.vectors.kind, dict(snap.keywords.params)
+            self.backends = (vector_backend(self.manifest.vector_index), self.backends[1])
             self.manifest.save(self.dir)
 
     def remove(self, id_or_path: str) -> bool:

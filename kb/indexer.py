@@ -16,13 +16,15 @@ import numpy as np
 
 from kb.embed import Embedder
 from kb.faults import checkpoint
+from kb.keywords import SegmentKeywords
 from kb.lexical import BM25Index
 from kb.manifest import BM25_PARAMS
 from kb.store import Store, text_hash
 from kb.tokenize import tokenize
 from kb.vectors import VectorIndex
 
-DERIVED = "derived.json"
+DERIVED = "derived.json"  # the store generation the files below reflect, written last
+VECTORS_FILE = "vectors.faiss"
 
 Progress = Callable[[int], None]  # called with the number of texts just embedded
 
@@ -46,28 +48,29 @@ def index_tokens(title: str, section: list[str], text: str,
     return head + tokenize(text)
 
 
-# When to merge BM25 segments: every query visits each segment, and tombstones cost memory
-COMPACT_SEGMENTS = 8
-COMPACT_DEAD = 0.25  # share of positions
-
-
 @dataclass
 class Snapshot:
+    """The embedded derived indexes of one store generation: BM25 segments and FAISS, both keyed by
+    chunk id (kb/backends.py has their protocols)."""
     generation: int
-    chunk_ids: np.ndarray  # position -> chunk id, ascending; removed chunks stay until compaction
-    bm25: BM25Index  # its ``live`` marks the positions still in the store
+    keywords: SegmentKeywords
     vectors: VectorIndex
+
+    @property
+    def chunk_ids(self) -> np.ndarray:
+        """Position -> chunk id of the BM25 segments, ascending; removed chunks stay until compaction."""
+        return self.keywords.chunk_ids
+
+    @property
+    def bm25(self) -> BM25Index:
+        return self.keywords.bm25
 
     def positions(self, ids: np.ndarray) -> np.ndarray:
         """Positions of the given chunk ids (ids absent from the snapshot are dropped)."""
-        ids = np.asarray(ids, dtype=np.int64)
-        pos = np.searchsorted(self.chunk_ids, ids)
-        pos = np.clip(pos, 0, max(len(self.chunk_ids) - 1, 0))
-        ok = (len(self.chunk_ids) > 0) & (self.chunk_ids[pos] == ids) if len(ids) else np.zeros(0, bool)
-        return pos[ok]
+        return self.keywords.positions(ids)
 
     def live_ids(self) -> np.ndarray:
-        return self.chunk_ids[self.bm25.live]
+        return self.keywords.ids()
 
 
 def embed_missing(store: Store, embedder: Embedder, texts: list[str], batch: int = 32,
@@ -148,16 +151,14 @@ def build(store: Store, embedder: Embedder, previous: Snapshot | None = None,
     wanted_kind = "flat" if len(ids) <= flat_max else "ivf_sq8"
     old = previous.live_ids() if previous is not None else np.zeros(0, dtype=np.int64)
     gone, new = _diff(old, ids), _diff(ids, old)
-    if (previous is not None and previous.bm25.params == BM25_PARAMS
+    if (previous is not None and previous.keywords.params == BM25_PARAMS
             and (not len(new) or not len(previous.chunk_ids) or new[0] > previous.chunk_ids[-1])):
         # chunk ids only grow (AUTOINCREMENT), so appended positions keep chunk_ids ascending
-        bm25 = previous.bm25.updated(previous.positions(gone), [t for page in store.chunk_tokens(new) for t in page])
-        chunk_ids = np.concatenate([previous.chunk_ids, new])
-        if len(bm25.segments) > COMPACT_SEGMENTS or len(bm25) - bm25.n_live > COMPACT_DEAD * len(bm25):
-            bm25, keep = bm25.compacted()
-            chunk_ids = chunk_ids[keep]
+        keywords = previous.keywords.copy()
+        keywords.update(gone, new, [t for page in store.chunk_tokens(new) for t in page])
     else:
-        chunk_ids, bm25 = ids, BM25Index.from_batches(store.chunk_tokens(), **BM25_PARAMS)
+        keywords = SegmentKeywords.build(ids, store.chunk_tokens(), BM25_PARAMS)
+    keywords.generation = generation
     if previous is not None and previous.vectors.kind == wanted_kind:
         # diffed against the vectors' own ids: after a crash between the two saves the FAISS file
         # may be a write ahead of BM25
@@ -172,19 +173,16 @@ def build(store: Store, embedder: Embedder, previous: Snapshot | None = None,
         vectors = VectorIndex.build(ids, _vectors_for(store, embedder, ids, store.index_hashes(ids)), flat_max=flat_max)
     else:
         vectors = VectorIndex.empty(embedder.dim)
-    return Snapshot(generation, chunk_ids, bm25, vectors)
+    vectors.generation = generation
+    return Snapshot(generation, keywords, vectors)
 
 
 def save(snap: Snapshot, directory: Path) -> None:
     """Write index files first and derived.json last (each via temp file + rename): a crash in
     between leaves derived.json naming the old generation, so the next open rebuilds."""
     directory = Path(directory)
-    snap.vectors.save(directory / "vectors.faiss")
-    snap.bm25.save(directory / "bm25")
-    tmp = directory / "chunk_ids.npy.tmp"
-    with open(tmp, "wb") as f:
-        np.save(f, snap.chunk_ids)
-    os.replace(tmp, directory / "chunk_ids.npy")
+    snap.vectors.save(directory / VECTORS_FILE)
+    snap.keywords.save(directory)
     checkpoint("index")
     meta = directory / (DERIVED + ".tmp")
     meta.write_text(json.dumps({"generation": snap.generation, "chunks": int(len(snap.chunk_ids))}))
@@ -198,18 +196,20 @@ def saved_generation(directory: Path) -> int | None:
         return None
 
 
-def load(directory: Path) -> Snapshot | None:
-    """The saved snapshot, or None when absent or unreadable (the caller rebuilds)."""
+def load(directory: Path, vectors: type[VectorIndex] = VectorIndex,
+         keywords: type[SegmentKeywords] = SegmentKeywords) -> Snapshot | None:
+    """The saved snapshot, or None when absent or unreadable (the caller rebuilds). ``vectors`` and
+    ``keywords``: the implementations the manifest names (kb/backends.py)."""
     directory = Path(directory)
     gen = saved_generation(directory)
     if gen is None:
         return None
     try:
-        ids = np.load(directory / "chunk_ids.npy")
-        snap = Snapshot(gen, ids, BM25Index.load(directory / "bm25"), VectorIndex.load(directory / "vectors.faiss"))
+        snap = Snapshot(gen, keywords.load(directory, gen), vectors.load(directory / VECTORS_FILE))
     except Exception:  # noqa: BLE001 — any damage means "rebuild from the store", never a crash
         return None
-    if len(snap.bm25) != len(ids) or len(snap.vectors) != snap.bm25.n_live:
+    snap.vectors.generation = gen
+    if len(snap.vectors) != snap.bm25.n_live:
         return None
     return snap  # BM25 built with other parameters: the caller rebuilds it (see ``current``)
 
@@ -218,4 +218,5 @@ def current(snap: Snapshot | None, generation: int) -> bool:
     """Whether ``snap`` can serve the store at ``generation`` as it is: same generation and the
     BM25 parameters of this version (else build() redoes BM25 from the stored tokens, keeping
     the vectors: no re-embedding)."""
-    return snap is not None and snap.generation == generation and snap.bm25.params == BM25_PARAMS
+    return (snap is not None and snap.generation == snap.vectors.generation == snap.keywords.generation == generation
+            and snap.keywords.params == BM25_PARAMS)

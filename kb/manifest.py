@@ -34,7 +34,8 @@ class Manifest:
     index_format: int = INDEX_FORMAT
     package_version: str = field(default_factory=package_version)
     bm25: dict = field(default_factory=lambda: dict(BM25_PARAMS))
-    vector_index: str = "flat"
+    vector_index: str = "flat"  # the vector backend (kb/backends.py): flat / ivf_sq8 are FAISS
+    keyword_index: str = "bm25"  # the keyword backend: BM25 segments
 
     def save(self, directory: Path) -> None:
         path = Path(directory) / "manifest.json"

@@ -16,7 +16,6 @@ from kb.errors import InvalidInput
 from kb.fuse import get_fusion
 from kb.highlight import highlight_spans
 from kb.indexer import Snapshot
-from kb.phrases import phrase_sql
 from kb.query import parse_query
 from kb.records import Hit, SearchFilters
 from kb.store import Store
@@ -59,45 +58,6 @@ def wants_material(query: str) -> bool:
     return any(cue in query for cue in cues("material_cues.txt"))
 
 
-def filter_sql(filters: SearchFilters | None, alias: str = "") -> tuple[list[str], list]:
-    """WHERE clauses and arguments over the documents table for ``filters`` (shared by search
-    and document listing, so a filter means the same everywhere)."""
-    p = f"{alias}." if alias else ""
-    where: list[str] = []
-    args: list = []
-    if filters is None:
-        return where, args
-    if filters.doc_type:
-        types = [t.strip() for t in filters.doc_type.split(",") if t.strip()]
-        where.append(f"{p}doc_type IN ({','.join('?' * len(types))})")
-        args += types
-    if filters.region:
-        where.append(f"instr({p}region, ?) > 0")
-        args.append(filters.region.strip())
-    if filters.year_from is not None:
-        where.append(f"{p}year >= ?")
-        args.append(int(filters.year_from))
-    if filters.year_to is not None:
-        where.append(f"{p}year <= ?")
-        args.append(int(filters.year_to))
-    if filters.path_prefix:
-        where.append(f"substr({p}path, 1, ?) = ?")
-        args += [len(filters.path_prefix), filters.path_prefix]
-    return where, args
-
-
-def filter_ids(store: Store, filters: SearchFilters | None, phrases: list[str]) -> np.ndarray | None:
-    """Chunk ids allowed by the filters and phrases, or None when nothing restricts."""
-    where, args = filter_sql(filters, "d")
-    phrase_where, phrase_args = phrase_sql(store.con, phrases, "c")  # index-backed, then exact
-    where += phrase_where
-    args += phrase_args
-    if not where:
-        return None
-    sql = "SELECT c.chunk_id FROM chunks c JOIN documents d USING (doc_id) WHERE " + " AND ".join(where)
-    return np.fromiter((r[0] for r in store.con.execute(sql, args)), dtype=np.int64)
-
-
 def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray], query: str, *, k: int = 10,
            mode: str = "hybrid", filters: SearchFilters | None = None, collapse: bool = True,
            per_doc: int | None = None, config: SearchConfig | None = None,
@@ -126,7 +86,7 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
     if per_doc is None:
         per_doc = cfg.compare_per_doc if is_comparison(query) else cfg.default_per_doc
 
-    allowed = filter_ids(store, filters, pq.phrases)
+    allowed = store.filtered_chunk_ids(filters, pq.phrases)
     if allowed is not None and len(allowed) == 0:
         return []
     n = max(cfg.candidates, k * 5)
@@ -138,12 +98,8 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
         runs.append([(int(i), float(s)) for i, s in zip(ids, scores, strict=True)])
         weights.append(cfg.weights[0])
     if mode in ("hybrid", "lexical") and len(snap.chunk_ids):
-        mask = None
-        if allowed is not None:
-            mask = np.zeros(len(snap.chunk_ids), dtype=bool)
-            mask[snap.positions(allowed)] = True
-        pos, scores = snap.bm25.top(terms + expansion_terms, n, mask)
-        runs.append([(int(snap.chunk_ids[p]), float(s)) for p, s in zip(pos, scores, strict=True)])
+        ids, scores = snap.keywords.search(terms + expansion_terms, n, allowed)
+        runs.append([(int(i), float(s)) for i, s in zip(ids, scores, strict=True)])
         weights.append(cfg.weights[1])
     fused = runs[0] if len(runs) == 1 else get_fusion(cfg.fusion)(runs, weights)
     if validity is not None:

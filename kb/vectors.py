@@ -52,10 +52,13 @@ def ivf_nlist(n: int) -> int:
 
 
 class VectorIndex:
-    def __init__(self, index, kind: str, dim: int) -> None:
+    """The embedded VectorBackend (kb/backends.py)."""
+
+    def __init__(self, index, kind: str, dim: int, generation: int = -1) -> None:
         self._index = index
         self.kind = kind
         self.dim = dim
+        self.generation = generation  # the store generation these vectors reflect (-1: unknown)
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -99,6 +102,9 @@ class VectorIndex:
     # -- contents ---------------------------------------------------------------------------
     def __len__(self) -> int:
         return int(self._index.ntotal)
+
+    def count(self) -> int:
+        return len(self)
 
     @property
     def nprobe(self) -> int | None:
@@ -178,7 +184,7 @@ class VectorIndex:
 
     # -- copies and files -------------------------------------------------------------------
     def copy(self) -> VectorIndex:
-        return VectorIndex(_faiss().clone_index(self._index), self.kind, self.dim)
+        return VectorIndex(_faiss().clone_index(self._index), self.kind, self.dim, self.generation)
 
     def save(self, path: Path) -> None:
         path = Path(path)

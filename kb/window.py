@@ -10,11 +10,10 @@ next clause, the list in the next article). The span stays exact: text == doc.te
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
 
-from kb.store import Store
+from kb.store import Row, Store
 
 REACH = 4  # neighbours considered on each side
 
@@ -43,7 +42,7 @@ def _top(section_json: str) -> tuple[str, ...]:
     return ("第X条",) if top and is_article(top[0]) else top
 
 
-def neighbours(store: Store, rows: list[sqlite3.Row]) -> dict[int, list[sqlite3.Row]]:
+def neighbours(store: Store, rows: list[Row]) -> dict[int, list[Row]]:
     """``widen``'s neighbours of each row in one statement by chunk id, not one doc_id/ord query per
     row (which also reads every chunk of a long law). Store.put_document gives a document's chunks
     consecutive ids in ord order, so the ids around a chunk are usually its neighbours. A row gets an
@@ -54,7 +53,7 @@ def neighbours(store: Store, rows: list[sqlite3.Row]) -> dict[int, list[sqlite3.
     if not ids:
         return {}
     found = {r["chunk_id"]: r for r in store.chunk_places(ids)}
-    out: dict[int, list[sqlite3.Row]] = {}
+    out: dict[int, list[Row]] = {}
     for row in rows:
         cid, doc, o = row["chunk_id"], row["doc_id"], row["ord"]
         near = [r for c in range(cid - REACH, cid + REACH + 1)
@@ -65,8 +64,8 @@ def neighbours(store: Store, rows: list[sqlite3.Row]) -> dict[int, list[sqlite3.
     return out
 
 
-def widen(store: Store, row: sqlite3.Row, budget: int, avoid: list[tuple[int, int]] = (),
-          near: list[sqlite3.Row] | None = None) -> Window:
+def widen(store: Store, row: Row, budget: int, avoid: list[tuple[int, int]] = (),
+          near: list[Row] | None = None) -> Window:
     """``avoid``: spans of this document already shown in better-ranked hits; never grow into them.
     ``near``: the row's neighbours when already fetched (``neighbours``)."""
     start, end, page = row["pos_start"], row["pos_end"], row["page"]

@@ -1,4 +1,4 @@
-"""Quoted phrases through the trigram index (kb/phrases.py): exactly the chunks a plain
+"""Quoted phrases through the trigram index (kb/store/phrases.py): exactly the chunks a plain
 ``instr`` scan finds, kept in step with replace/remove, and built once on an older store."""
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 from ingest.records import Chunk, Document
-from kb import phrases
 from kb.records import SearchFilters
-from kb.search import filter_ids, filter_sql
-from kb.store import Store
+from kb.store import Store, phrases
+from kb.store.filters import filter_where
 
 DOCS = {
     "a.txt": ("重庆", "plan", ["推进一带一路建设，落实十四五规划。", "法治政府建设实施纲要", "法治",
@@ -42,15 +41,15 @@ def _put(store: Store, path: str, region: str, doc_type: str, texts: list[str]) 
 
 
 def _scan(store: Store, filters: SearchFilters | None, phrase_list: list[str]) -> set[int]:
-    """The reference: the plain instr scan over every chunk that filter_ids used to run."""
-    where, args = filter_sql(filters, "d")
+    """The reference: the plain instr scan over every chunk that filtered_chunk_ids used to run."""
+    where, args = filter_where(filters, "d")
     where += ["instr(c.text, ?) > 0"] * len(phrase_list)
     sql = "SELECT c.chunk_id FROM chunks c JOIN documents d USING (doc_id) WHERE " + " AND ".join(where)
     return {r[0] for r in store.con.execute(sql, args + phrase_list)}
 
 
 def _ids(store: Store, filters: SearchFilters | None, phrase_list: list[str]) -> set[int]:
-    got = filter_ids(store, filters, phrase_list)
+    got = store.filtered_chunk_ids(filters, phrase_list)
     assert got is not None
     assert len(got) == len(set(got.tolist())), "no chunk twice"
     return set(got.tolist())
@@ -153,7 +152,7 @@ def test_without_trigram_support_phrases_fall_back_to_the_scan(tmp_path, monkeyp
         _put(s, "a.txt", "重庆", "plan", DOCS["a.txt"][2])
         for p in ["一带一路", "法治", "50%"]:
             assert _ids(s, None, [p]) == _scan(s, None, [p]) != set(), p
-        assert np.array_equal(np.sort(filter_ids(s, None, ["法"])), np.sort(list(_scan(s, None, ["法"]))))
+        assert np.array_equal(np.sort(s.filtered_chunk_ids(None, ["法"])), np.sort(list(_scan(s, None, ["法"]))))
     finally:
         s.close()
 
