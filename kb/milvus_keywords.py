@@ -45,6 +45,7 @@ class MilvusKeywords:
         self._params = {"k1": k1, "b": b, "method": method}
         self._c = _client(uri, token)
         self._strong = True
+        self.generation = -1  # the store generation last synced (the marker lives with the vectors)
         self._ensure()
 
     @property
