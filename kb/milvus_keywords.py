@@ -96,7 +96,9 @@ class MilvusKeywords:
             self._c.upsert(self._df, rows[start:start + 1000])
 
     # -- writes ---------------------------------------------------------------------------------
-    def add(self, ids: np.ndarray, tokens: list[list[str]]) -> None:
+    def add(self, ids: np.ndarray, tokens: list[list[str]], pending: tuple[int, int] = (0, 0)) -> None:
+        """Index these chunks' tokens. ``pending``: (chunks, tokens) still to come in the same
+        fill, so every page of a bulk fill is normalised by the final average length."""
         ids = np.asarray(ids, dtype=np.int64).ravel()
         if len(ids) != len(tokens):
             raise ValueError(f"{len(tokens)} token lists for {len(ids)} chunk ids")
@@ -104,7 +106,7 @@ class MilvusKeywords:
             return
         self.remove(ids)  # a replayed write must not count its frequencies twice
         n, total = self._stats()
-        avgdl = (total + sum(map(len, tokens))) / (n + len(ids))
+        avgdl = (total + sum(map(len, tokens)) + pending[1]) / (n + len(ids) + pending[0])
         k1, b = self._params["k1"], self._params["b"]
         rows, delta = [], Counter()
         for cid, toks in zip(ids, tokens, strict=True):
@@ -179,6 +181,10 @@ class MilvusKeywords:
         if keep is not None:
             good &= np.isin(ids, keep)
         return ids[good][:k], scores[good][:k]
+
+    def flush(self) -> None:
+        """Seal what was written, so searches use the index rather than scan growing segments."""
+        self._c.flush(self.collection)
 
     def copy(self) -> MilvusKeywords:
         return self  # shared by every process: there is no private copy

@@ -187,6 +187,10 @@ class MilvusVectors:
             ids, scores = ids[mask][:k], scores[mask][:k]
         return ids, scores
 
+    def flush(self) -> None:
+        """Seal what was written, so searches use the index rather than scan growing segments."""
+        self._c.flush(self.collection)
+
     def copy(self) -> MilvusVectors:
         """The same collection: Milvus is shared by every process, so there is no private copy."""
         return self

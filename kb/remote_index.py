@@ -24,6 +24,8 @@ from kb.settings import Settings
 from kb.store import Store
 
 REMOTE = "milvus"
+PAGE = 5_000  # chunks a Milvus write carries
+FLUSH_MIN = 1_000  # rows written in one sync above which the new segments are sealed at once
 
 
 def collection_for(directory: Path) -> str:
@@ -54,7 +56,7 @@ def _diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a[~np.isin(a, b)] if len(a) and len(b) else a
 
 
-def sync(store: Store, embedder: Embedder, vectors, keywords, page: int = 5_000) -> int:
+def sync(store: Store, embedder: Embedder, vectors, keywords) -> int:
     """Bring Milvus level with the store; returns the generation now reflected. Cheap when the
     marker already matches (one query)."""
     from kb.indexer import _vectors_for
@@ -67,14 +69,22 @@ def sync(store: Store, embedder: Embedder, vectors, keywords, page: int = 5_000)
     vectors.remove(_diff(v_held, ids))
     keywords.remove(_diff(k_held, ids))
     new_v, new_k = _diff(ids, v_held), _diff(ids, k_held)
+    page = PAGE
     for i in range(0, len(new_v), page):
         part = new_v[i:i + page]
         scalars = store.chunk_scalars(part.tolist())
         vectors.add(part, _vectors_for(store, embedder, part, store.index_hashes(part)),
                     meta=[scalars[int(c)] for c in part])
+    # every page of a fill is normalised by the fill's final average length
+    remaining = sum(len(t) for batch in store.chunk_tokens(new_k) for t in batch)
     for i in range(0, len(new_k), page):
         part = new_k[i:i + page]
-        keywords.add(part, [t for batch in store.chunk_tokens(part) for t in batch])
+        tokens = [t for batch in store.chunk_tokens(part) for t in batch]
+        remaining -= sum(map(len, tokens))
+        keywords.add(part, tokens, pending=(len(new_k) - i - len(part), remaining))
+    if len(new_v) + len(new_k) >= FLUSH_MIN:
+        vectors.flush()  # seal the new rows: Milvus searches unsealed (growing) segments by brute force
+        keywords.flush()
     vectors.set_marker(generation)  # last: a crash before this line is repaired on the next open
     keywords.generation = generation
     return generation

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from kb import remote_index
 from kb.core import KnowledgeBase
 from kb.errors import IndexMismatch
 from kb.settings import Settings
@@ -34,7 +35,9 @@ def ranked(kb, query, mode):
     return [(h.path, round(h.score, 4)) for h in kb.search(query, k=5, mode=mode)]
 
 
-def test_same_hits_as_the_embedded_index(tmp_path, corpus):
+@pytest.mark.parametrize("page", [5_000, 2])
+def test_same_hits_as_the_embedded_index(tmp_path, corpus, monkeypatch, page):
+    monkeypatch.setattr(remote_index, "PAGE", page)  # a fill written in pages is normalised as one
     remote = KnowledgeBase(tmp_path / "remote", embedder="fake", settings=settings(tmp_path))
     local = KnowledgeBase(tmp_path / "local", embedder="fake")
     for kb in (remote, local):
