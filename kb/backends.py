@@ -3,9 +3,10 @@ keyword index, and the factories that pick the implementation named in the index
 
 The embedded implementations are FAISS (kb/vectors.py, ``flat`` and ``ivf_sq8``) and BM25
 segments (kb/keywords.py, ``bm25``); both live in files beside the store and carry the store
-generation they reflect (``generation``), which the indexer compares with the store's. A
-server-backed implementation (a vector database, a search engine) would satisfy the same
-protocols; its name in manifest.json is refused with a clear error until it is installed.
+generation they reflect (``generation``), which the indexer compares with the store's. The
+server-backed pair, ``milvus`` (kb/milvus_vectors.py, kb/milvus_keywords.py), satisfies the same
+protocols and is opened with its endpoint by kb/remote_index.py; other server names in
+manifest.json are refused with a clear error.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from kb.errors import IndexMismatch
 from kb.keywords import SegmentKeywords
 from kb.vectors import FLAT, IVF, VectorIndex
 
-# Names a manifest may carry for a scale-out deployment; this build serves none of them.
+# Names a manifest may carry for a scale-out deployment; milvus is opened by kb/remote_index.py.
 SCALE_OUT = ("milvus", "opensearch", "elasticsearch", "postgres")
 
 

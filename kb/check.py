@@ -21,6 +21,8 @@ def check(kb: KnowledgeBase, repair: bool = True) -> dict:
     """
     problems: list[str] = []
     store = kb.store
+    if kb.remote:
+        return _check_remote(kb, repair)
     before = indexer.saved_generation(kb.dir)
     repaired = None
     if repair and before != store.generation():
@@ -28,8 +30,8 @@ def check(kb: KnowledgeBase, repair: bool = True) -> dict:
         repaired = f"saved indexes were at generation {before}, rebuilt to {store.generation()}"
     gen = store.generation()
     ids = store.chunk_ids()
-    hashes = store.index_hashes(ids)
     saved = indexer.saved_generation(kb.dir)
+    assert kb.backends is not None  # the embedded mode
     snap = indexer.load(kb.dir, *kb.backends)
     if snap is None:
         if len(ids):
@@ -50,15 +52,38 @@ def check(kb: KnowledgeBase, repair: bool = True) -> dict:
             problems.append(f"BM25 covers {len(snap.live_ids())} chunks, the store holds {len(ids)}")
         if len(snap.bm25) != len(snap.chunk_ids):
             problems.append("BM25 index size does not match its id list")
-    cached = store.cached_vectors(kb.manifest.embedder, hashes)
+    problems += _store_problems(kb)
+    docs, chunks = store.counts()
+    return {"ok": not problems, "documents": docs, "chunks": chunks, "generation": gen,
+            "index_generation": saved, "repaired": repaired, "problems": problems}
+
+
+def _store_problems(kb: KnowledgeBase) -> list[str]:
+    problems = []
+    hashes = kb.store.index_hashes(kb.store.chunk_ids())
+    cached = kb.store.cached_vectors(kb.manifest.embedder, hashes)
     uncached = sum(1 for h in hashes if h not in cached)
     if uncached:
         problems.append(f"{uncached} chunks have no cached embedding")
-    bad, orphans = store.chunk_text_problems()
+    bad, orphans = kb.store.chunk_text_problems()
     if bad:
         problems.append(f"{bad} chunks whose text differs from document text[start:end]")
     if orphans:
         problems.append(f"{orphans} chunks belong to no document")
-    docs, chunks = store.counts()
+    return problems
+
+
+def _check_remote(kb: KnowledgeBase, repair: bool) -> dict:
+    """The same checks when the derived indexes live in Milvus (kb/remote_index.py)."""
+    from kb import remote_index
+    assert kb.remote is not None
+    vectors, keywords = kb.remote
+    before, gen = vectors.marker(), kb.store.generation()
+    repaired = None
+    if repair and before != gen:
+        kb.snapshot()
+        repaired = f"Milvus was at generation {before}, brought level with {gen}"
+    problems = remote_index.problems(kb.store, vectors, keywords) + _store_problems(kb)
+    docs, chunks = kb.store.counts()
     return {"ok": not problems, "documents": docs, "chunks": chunks, "generation": gen,
-            "index_generation": saved, "repaired": repaired, "problems": problems}
+            "index_generation": vectors.marker(), "repaired": repaired, "problems": problems}

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
-from kb import catalog, indexer
+from kb import catalog, indexer, remote_index
 from kb.backends import keyword_backend, vector_backend
 from kb.batching import QueryBatcher
 from kb.embed import Embedder, get_embedder
@@ -50,10 +50,16 @@ class KnowledgeBase:
         self._embedder_name: str = manifest.embedder if manifest else (requested or self.settings.embedder)
         if manifest is None:
             manifest = Manifest(embedder=self._embedder_name, dim=self.embedder.dim)
+            if self.settings.milvus_uri:
+                manifest.vector_index = manifest.keyword_index = remote_index.REMOTE
+                manifest.collection = remote_index.collection_for(self.dir)
             manifest.save(self.dir)
         self.manifest = manifest
         # the derived-index implementations the manifest names; an unavailable one is refused here
-        self.backends = (vector_backend(manifest.vector_index), keyword_backend(manifest.keyword_index))
+        self.remote = (remote_index.open_backends(manifest, self.settings, self.dir)
+                       if remote_index.is_remote(manifest) else None)
+        self.backends = None if self.remote else (vector_backend(manifest.vector_index),
+                                                  keyword_backend(manifest.keyword_index))
         self.store = Store(self.dir / "store.sqlite")
         self.search_config = search_config or SearchConfig(fusion=self.settings.fusion)
         self._snap: indexer.Snapshot | None = None
@@ -84,8 +90,15 @@ class KnowledgeBase:
             snap = self._snap
             if indexer.current(snap, gen):
                 return snap
+            if self.remote:
+                with self._file_lock(blocking=snap is None) as got:
+                    if got:
+                        self._snap = snap = self._remote_snapshot()
+                assert snap is not None  # blocking on a first open: the lock was taken
+                return snap
             saved = indexer.saved_generation(self.dir)
             if saved is not None and (snap is None or saved > snap.generation) and saved <= gen:
+                assert self.backends is not None
                 loaded = indexer.load(self.dir, *self.backends)
                 if loaded is not None:
                     snap = loaded
@@ -221,8 +234,18 @@ class KnowledgeBase:
             self._refresh()
         return summary
 
+    def _remote_snapshot(self) -> indexer.Snapshot:
+        """Milvus brought level with the store (kb/remote_index.py), as a snapshot."""
+        assert self.remote is not None
+        vectors, keywords = self.remote
+        gen = remote_index.sync(self.store, self.embedder, vectors, keywords)
+        return indexer.Snapshot(gen, keywords, vectors, remote=True)
+
     def _refresh(self) -> None:
         """Build and publish a new snapshot after a write (caller holds the write locks)."""
+        if self.remote:
+            self._snap = self._remote_snapshot()
+            return
         snap = indexer.build(self.store, self.embedder, self._snap, self.settings.flat_max)
         indexer.save(snap, self.dir)
         self._record(snap)
@@ -232,7 +255,7 @@ class KnowledgeBase:
         """Keep the manifest's description of the derived indexes true after a (re)build."""
         if (snap.vectors.kind, snap.keywords.params) != (self.manifest.vector_index, self.manifest.bm25):
             self.manifest.vector_index, self.manifest.bm25 = snap.vectors.kind, dict(snap.keywords.params)
-            self.backends = (vector_backend(self.manifest.vector_index), self.backends[1])
+            self.backends = (vector_backend(self.manifest.vector_index), keyword_backend(self.manifest.keyword_index))
             self.manifest.save(self.dir)
 
     def remove(self, id_or_path: str) -> bool:

@@ -56,6 +56,7 @@ class Snapshot:
     generation: int
     keywords: SegmentKeywords
     vectors: VectorIndex
+    remote: bool = False  # both kept in a server (kb/remote_index.py): no files, no positions
 
     @property
     def chunk_ids(self) -> np.ndarray:

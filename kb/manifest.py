@@ -36,6 +36,7 @@ class Manifest:
     bm25: dict = field(default_factory=lambda: dict(BM25_PARAMS))
     vector_index: str = "flat"  # the vector backend (kb/backends.py): flat / ivf_sq8 are FAISS
     keyword_index: str = "bm25"  # the keyword backend: BM25 segments
+    collection: str = ""  # the Milvus collection, when both are ``milvus`` (kb/remote_index.py)
 
     def save(self, directory: Path) -> None:
         path = Path(directory) / "manifest.json"

@@ -45,6 +45,7 @@ class MilvusKeywords:
         self._params: dict = {"k1": k1, "b": b, "method": method}
         self._c = _client(uri, token)
         self._strong = True
+        self.generation = -1  # the store generation last synced (the marker lives with the vectors)
         self._ensure()
 
     @property
@@ -95,7 +96,9 @@ class MilvusKeywords:
             self._c.upsert(self._df, rows[start:start + 1000])
 
     # -- writes ---------------------------------------------------------------------------------
-    def add(self, ids: np.ndarray, tokens: list[list[str]]) -> None:
+    def add(self, ids: np.ndarray, tokens: list[list[str]], pending: tuple[int, int] = (0, 0)) -> None:
+        """Index these chunks' tokens. ``pending``: (chunks, tokens) still to come in the same
+        fill, so every page of a bulk fill is normalised by the final average length."""
         ids = np.asarray(ids, dtype=np.int64).ravel()
         if len(ids) != len(tokens):
             raise ValueError(f"{len(tokens)} token lists for {len(ids)} chunk ids")
@@ -103,7 +106,7 @@ class MilvusKeywords:
             return
         self.remove(ids)  # a replayed write must not count its frequencies twice
         n, total = self._stats()
-        avgdl = (total + sum(map(len, tokens))) / (n + len(ids))
+        avgdl = (total + sum(map(len, tokens)) + pending[1]) / (n + len(ids) + pending[0])
         k1, b = self._params["k1"], self._params["b"]
         rows: list[dict] = []
         delta: Counter[int] = Counter()
@@ -180,6 +183,10 @@ class MilvusKeywords:
         if keep is not None:
             good &= np.isin(ids, keep)
         return ids[good][:k], scores[good][:k]
+
+    def flush(self) -> None:
+        """Seal what was written, so searches use the index rather than scan growing segments."""
+        self._c.flush(self.collection)
 
     def copy(self) -> MilvusKeywords:
         return self  # shared by every process: there is no private copy

@@ -51,6 +51,7 @@ class MilvusVectors:
         self._meta = f"{collection}_meta"
         self._c = _client(uri, token)
         self._strong = True  # until this handle has read once, read what is committed
+        self.generation = -1  # the store generation this handle was last brought level with
         self._ensure()
 
     # -- schema ---------------------------------------------------------------------------------
@@ -84,15 +85,15 @@ class MilvusVectors:
             self._c.create_collection(self._meta, schema=schema, index_params=params)
 
     # -- the generation marker ------------------------------------------------------------------
-    @property
-    def generation(self) -> int:
+    def marker(self) -> int:
+        """The store generation Milvus holds (-1: never written), read from the server."""
         rows = self._c.query(self._meta, filter="key == 0", output_fields=["generation"],
                              consistency_level="Strong")
         return int(rows[0]["generation"]) if rows else -1
 
-    @generation.setter
-    def generation(self, value: int) -> None:
+    def set_marker(self, value: int) -> None:
         self._c.upsert(self._meta, [{"key": 0, "generation": int(value), "v": [0.0, 0.0]}])
+        self.generation = int(value)
 
     # -- writes ---------------------------------------------------------------------------------
     def add(self, ids: np.ndarray, vectors: np.ndarray, meta: list[dict] | None = None) -> None:
@@ -185,6 +186,10 @@ class MilvusVectors:
             mask = np.isin(ids, keep)
             ids, scores = ids[mask][:k], scores[mask][:k]
         return ids, scores
+
+    def flush(self) -> None:
+        """Seal what was written, so searches use the index rather than scan growing segments."""
+        self._c.flush(self.collection)
 
     def copy(self) -> MilvusVectors:
         """The same collection: Milvus is shared by every process, so there is no private copy."""

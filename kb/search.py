@@ -97,12 +97,12 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
     n = max(cfg.candidates, k * 5)
     runs: list[list[tuple[int, float]]] = []
     weights: list[float] = []
-    if mode in ("hybrid", "dense") and len(snap.chunk_ids):
+    if mode in ("hybrid", "dense") and (snap.remote or len(snap.chunk_ids)):
         qtext = " ".join([pq.text, *pq.expansions])
         ids, scores = snap.vectors.search(embed_query(qtext), n, allowed)
         runs.append([(int(i), float(s)) for i, s in zip(ids, scores, strict=True)])
         weights.append(cfg.weights[0])
-    if mode in ("hybrid", "lexical") and len(snap.chunk_ids):
+    if mode in ("hybrid", "lexical") and (snap.remote or len(snap.chunk_ids)):
         ids, scores = snap.keywords.search(terms + expansion_terms, n, allowed)
         runs.append([(int(i), float(s)) for i, s in zip(ids, scores, strict=True)])
         weights.append(cfg.weights[1])

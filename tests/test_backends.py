@@ -65,6 +65,6 @@ def test_keyword_add_and_remove_score_like_a_fresh_build():
 def test_an_index_naming_a_scale_out_backend_is_refused(tmp_path, small_corpus):
     KnowledgeBase(tmp_path / "idx", embedder="fake").ingest([small_corpus])
     manifest = tmp_path / "idx" / "manifest.json"
-    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "vector_index": "milvus"}))
-    with pytest.raises(BackendUnavailable, match="milvus"):
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "vector_index": "opensearch"}))
+    with pytest.raises(BackendUnavailable, match="opensearch"):
         KnowledgeBase(tmp_path / "idx")

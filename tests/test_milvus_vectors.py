@@ -39,9 +39,9 @@ def test_remove_replay_and_generation(vectors):
     assert mv.count() == 10
     assert mv.remove(np.array([1, 2, 99])) == 2 and mv.count() == 8
     assert mv.search(v[1], 3)[0].tolist()[0] != 1
-    assert mv.generation == -1
-    mv.generation = 5
-    assert mv.generation == 5
+    assert mv.marker() == -1
+    mv.set_marker(5)
+    assert mv.marker() == 5 and mv.generation == 5
 
 
 def test_wrong_dimension_and_names_are_refused(tmp_path):

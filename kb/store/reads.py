@@ -138,6 +138,18 @@ class Reads:
         return self.con.execute("SELECT substr(text, ?, ?) FROM documents WHERE doc_id = ?",
                                 (start + 1, end - start, doc_id)).fetchone()[0]
 
+    def chunk_scalars(self, chunk_ids: list[int]) -> dict[int, dict]:
+        """Per chunk, the document fields a remote index keeps beside its vector for filters."""
+        out: dict[int, dict] = {}
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i:i + 500]
+            for r in self.con.execute(
+                    "SELECT c.chunk_id, d.doc_id, d.doc_type, d.region, d.path, d.year FROM chunks c"
+                    f" JOIN documents d USING (doc_id) WHERE c.chunk_id IN ({','.join('?' * len(part))})", part):
+                out[r["chunk_id"]] = {"doc_id": r["doc_id"], "doc_type": r["doc_type"], "region": r["region"],
+                                      "path": r["path"], "year": r["year"] or 0}
+        return out
+
     def chunk_index_parts(self, chunk_ids: list[int]) -> list[tuple[str, str, str]]:
         """(document title, section JSON, chunk text) of these chunks: what their index text is made of."""
         out: list[tuple[str, str, str]] = []
