@@ -19,7 +19,7 @@ from collections import Counter
 import numpy as np
 
 from kb.lexical import IDF
-from kb.milvus_vectors import _IN_LIST_MAX, _NAME, _client
+from kb.milvus_vectors import _IN_LIST_MAX, _NAME, _client, held_ids
 
 MILVUS = "milvus"
 _STATS = -1  # the frequency row that holds (chunks, tokens) in place of (df, -)
@@ -145,13 +145,7 @@ class MilvusKeywords:
         return int(rows[0]["count(*)"])
 
     def ids(self) -> np.ndarray:
-        it = self._c.query_iterator(self.collection, batch_size=10_000, filter="chunk_id >= 0",
-                                    output_fields=["chunk_id"], consistency_level="Strong")
-        out: list[int] = []
-        while batch := it.next():
-            out.extend(int(r["chunk_id"]) for r in batch)
-        it.close()
-        return np.asarray(sorted(out), dtype=np.int64)
+        return held_ids(self._c, self.collection)
 
     def query_vector(self, terms: list[str]) -> dict[int, float]:
         """term → idf over the chunks held; a repeated term counts once, as in the embedded index."""

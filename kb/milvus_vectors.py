@@ -32,6 +32,17 @@ def _client(uri: str, token: str = ""):
     return MilvusClient(uri=uri, token=token) if token else MilvusClient(uri)
 
 
+def held_ids(client, collection: str) -> np.ndarray:
+    """Every chunk id of a collection, ascending (an iterator: no 16,384-row query limit)."""
+    it = client.query_iterator(collection, batch_size=10_000, filter="chunk_id >= 0",
+                               output_fields=["chunk_id"], consistency_level="Strong")
+    out: list[int] = []
+    while batch := it.next():
+        out.extend(int(r["chunk_id"]) for r in batch)
+    it.close()
+    return np.asarray(sorted(out), dtype=np.int64)
+
+
 def literal(value: str) -> str:
     """A string literal for a Milvus filter expression (quotes and backslashes escaped)."""
     return json.dumps(str(value), ensure_ascii=False)
@@ -148,13 +159,7 @@ class MilvusVectors:
         return self.count()
 
     def ids(self) -> np.ndarray:
-        it = self._c.query_iterator(self.collection, batch_size=10_000, filter="chunk_id >= 0",
-                                    output_fields=["chunk_id"], consistency_level="Strong")
-        out: list[int] = []
-        while batch := it.next():
-            out.extend(int(r["chunk_id"]) for r in batch)
-        it.close()
-        return np.asarray(sorted(out), dtype=np.int64)
+        return held_ids(self._c, self.collection)
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None,
                expr: str = "") -> tuple[np.ndarray, np.ndarray]:
