@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import hashlib
 import threading
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from kb import catalog, indexer, remote_index
@@ -38,29 +37,36 @@ class KnowledgeBase:
                  create: bool = True):
         self.settings = settings or Settings()
         self.dir = Path(index) if index is not None else Path(self.settings.index)
-        if not (self.dir / "store.sqlite").exists() and not create:
+        url = self.settings.database_url
+        if not url and not (self.dir / "store.sqlite").exists() and not create:
             raise NotFound(f"no index at {self.dir}; build one with `kb ingest --index {self.dir} PATH...`")
-        self.dir.mkdir(parents=True, exist_ok=True)
+        # the store first: with KB_DATABASE_URL the manifest is kept in it, not in a folder
+        self.store = Store(url, self.settings.database_pool) if url else Store(self.dir / "store.sqlite")
+        self.where = self.store.location if url else str(self.dir)
         given = embedder if isinstance(embedder, Embedder) else None
         requested = given.name if given else (embedder if isinstance(embedder, str) else None)
-        manifest = Manifest.load(self.dir)
+        manifest = self._load_manifest()
+        if manifest is None and not create:
+            raise NotFound(f"no index in the database {self.where}; build one with `kb ingest PATH...`")
         if manifest is not None:
-            manifest.check(self.dir, requested, given.dim if given else None)
+            manifest.check(self.where, requested, given.dim if given else None)
         self._embedder = given
         self._embedder_name: str = manifest.embedder if manifest else (requested or self.settings.embedder)
         if manifest is None:
             manifest = Manifest(embedder=self._embedder_name, dim=self.embedder.dim)
             if self.settings.milvus_uri:
                 manifest.vector_index = manifest.keyword_index = remote_index.REMOTE
-                manifest.collection = remote_index.collection_for(self.dir)
-            manifest.save(self.dir)
+                manifest.collection = remote_index.collection_for(self.where)
+            self.manifest = manifest
+            self.save_manifest()
         self.manifest = manifest
         # the derived-index implementations the manifest names; an unavailable one is refused here
-        self.remote = (remote_index.open_backends(manifest, self.settings, self.dir)
+        self.remote = (remote_index.open_backends(manifest, self.settings, self.where)
                        if remote_index.is_remote(manifest) else None)
         self.backends = None if self.remote else (vector_backend(manifest.vector_index),
                                                   keyword_backend(manifest.keyword_index))
-        self.store = Store(self.dir / "store.sqlite")
+        if not self.remote:  # derived FAISS/BM25 files live in the folder (with a database: a local copy)
+            self.dir.mkdir(parents=True, exist_ok=True)
         self.search_config = search_config or SearchConfig(fusion=self.settings.fusion)
         self._snap: indexer.Snapshot | None = None
         self._snap_lock = threading.Lock()
@@ -75,7 +81,7 @@ class KnowledgeBase:
             emb = get_embedder(self._embedder_name)
             manifest = getattr(self, "manifest", None)
             if manifest is not None:
-                manifest.check(self.dir, emb.name, emb.dim)
+                manifest.check(self.where, emb.name, emb.dim)
             self._embedder = emb
         return self._embedder
 
@@ -112,19 +118,22 @@ class KnowledgeBase:
             self._snap = snap
             return snap
 
-    @contextmanager
-    def _file_lock(self, blocking: bool = True):
-        """Cross-process writer lock (CLI ingest while the server runs)."""
-        f = open(self.dir / ".write.lock", "a+")
-        try:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-            except BlockingIOError:
-                yield False
-                return
-            yield True
-        finally:
-            f.close()
+    def _file_lock(self, blocking: bool = True) -> AbstractContextManager[bool]:
+        """Cross-process writer lock (CLI ingest while the server runs): a lock file beside a
+        SQLite store, an advisory lock in PostgreSQL."""
+        return self.store.ingest_lock(blocking)
+
+    def _load_manifest(self) -> Manifest | None:
+        if self.store.kind == "sqlite":
+            return Manifest.load(self.dir)
+        return Manifest.from_json(self.store.get_meta("manifest"), self.where)
+
+    def save_manifest(self) -> None:
+        """Keep the manifest where this index keeps it: manifest.json, or the database's meta table."""
+        if self.store.kind == "sqlite":
+            self.manifest.save(self.dir)
+        else:
+            self.store.set_meta("manifest", self.manifest.to_json())
 
     # -- writes -------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], root: str | Path | None = None,
@@ -256,7 +265,7 @@ class KnowledgeBase:
         if (snap.vectors.kind, snap.keywords.params) != (self.manifest.vector_index, self.manifest.bm25):
             self.manifest.vector_index, self.manifest.bm25 = snap.vectors.kind, dict(snap.keywords.params)
             self.backends = (vector_backend(self.manifest.vector_index), keyword_backend(self.manifest.keyword_index))
-            self.manifest.save(self.dir)
+            self.save_manifest()
 
     def remove(self, id_or_path: str) -> bool:
         with self._write_lock, self._file_lock():

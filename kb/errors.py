@@ -58,3 +58,10 @@ class IndexMismatch(KBError):
 
     status = 409
     code = "index_mismatch"
+
+
+class Unavailable(KBError):
+    """A service the index lives in (the PostgreSQL database, the Milvus endpoint) cannot be reached."""
+
+    status = 503
+    code = "unavailable"

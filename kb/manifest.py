@@ -38,11 +38,25 @@ class Manifest:
     keyword_index: str = "bm25"  # the keyword backend: BM25 segments
     collection: str = ""  # the Milvus collection, when both are ``milvus`` (kb/remote_index.py)
 
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
     def save(self, directory: Path) -> None:
         path = Path(directory) / "manifest.json"
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2), encoding="utf-8")
+        tmp.write_text(self.to_json(), encoding="utf-8")
         os.replace(tmp, path)
+
+    @classmethod
+    def from_json(cls, text: str | None, where: str) -> Manifest | None:
+        """A manifest kept as text (a database's meta row); None when there is none yet."""
+        if text is None:
+            return None
+        try:
+            data = json.loads(text)
+            return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        except (ValueError, TypeError, KeyError) as e:
+            raise IndexMismatch(f"the manifest kept in {where} is unreadable ({e})") from e
 
     @classmethod
     def load(cls, directory: Path) -> Manifest | None:
@@ -55,9 +69,9 @@ class Manifest:
         except (ValueError, TypeError, KeyError) as e:
             raise IndexMismatch(f"{path} is unreadable ({e}); move the folder away and re-run `kb ingest`") from e
 
-    def check(self, directory: Path, embedder: str | None, dim: int | None) -> None:
+    def check(self, directory: str | Path, embedder: str | None, dim: int | None) -> None:
         """Refuse an index built differently from what this process would search it with."""
-        where = Path(directory)
+        where = directory
         if self.index_format != INDEX_FORMAT:
             raise IndexMismatch(
                 f"index {where} has format {self.index_format}, this fazhi-kb ({package_version()}) needs "

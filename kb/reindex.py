@@ -65,7 +65,7 @@ def reindex(kb: KnowledgeBase, embedder: str | Embedder,
     with kb._write_lock, kb._file_lock():
         (kb.dir / indexer.DERIVED).unlink(missing_ok=True)
         kb.manifest = replace(kb.manifest, embedder=new.name, dim=new.dim, package_version=package_version())
-        kb.manifest.save(kb.dir)
+        kb.save_manifest()
         kb._embedder, kb._embedder_name = new, new.name
         if indexer.current(snap, kb.store.generation()):
             ids = kb.store.chunk_ids()

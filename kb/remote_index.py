@@ -28,18 +28,20 @@ PAGE = 5_000  # chunks a Milvus write carries
 FLUSH_MIN = 1_000  # rows written in one sync above which the new segments are sealed at once
 
 
-def collection_for(directory: Path) -> str:
-    """A collection name for an index folder: its name, made safe, and a hash of its full path."""
-    path = Path(directory).resolve()
-    stem = re.sub(r"[^A-Za-z0-9_]", "_", path.name)[:40] or "index"
-    return f"kb_{stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+def collection_for(where: str | Path) -> str:
+    """A collection name for an index: the folder's (or database's) name, made safe, and a hash of
+    its full path (or URL). Kept in the manifest, so every process of the index uses that one."""
+    full = where if "://" in str(where) else str(Path(where).resolve())
+    name = str(full).rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+    stem = re.sub(r"[^A-Za-z0-9_]", "_", name)[:40] or "index"
+    return f"kb_{stem}_{hashlib.sha1(str(full).encode()).hexdigest()[:8]}"
 
 
 def is_remote(manifest: Manifest) -> bool:
     return manifest.vector_index == REMOTE
 
 
-def open_backends(manifest: Manifest, settings: Settings, directory: Path):
+def open_backends(manifest: Manifest, settings: Settings, directory: str | Path):
     """(MilvusVectors, MilvusKeywords) of this index; refused with what to set when no URI is given."""
     if not settings.milvus_uri:
         raise BackendUnavailable(f"index {directory} keeps its vectors in Milvus (collection "

@@ -14,6 +14,8 @@ class Settings(BaseSettings):
     embedder: str = "e5-small"  # KB_EMBEDDER: e5-small | st:<name-or-path> | fake[:dim]
     max_file_bytes: int = 50_000_000  # KB_MAX_FILE_BYTES: files above this are refused
     flat_max: int = 200_000  # KB_FLAT_MAX: exact FAISS search up to this many chunks, IVF-SQ8 above
+    database_url: str = ""  # KB_DATABASE_URL: postgresql://user:pass@host/db keeps the store in PostgreSQL
+    database_pool: int = 10  # KB_DATABASE_POOL: connections one process keeps open to it at most
     milvus_uri: str = ""  # KB_MILVUS_URI: new indexes keep vectors and BM25 in Milvus (http://host:19530 or a file: milvus-lite)
     milvus_token: str = ""  # KB_MILVUS_TOKEN: "user:password" or an API key, when the server asks for one
     fusion: str = "weighted"  # KB_FUSION: weighted (min-max normalised, 0.5/0.5) | rrf; chosen on the dev set

@@ -101,3 +101,24 @@ def live_server(kb) -> Iterator[str]:
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL server for the session (tests/pgserver.py). Skipped where PostgreSQL is not
+    installed, unless KB_TEST_POSTGRES=required (as in CI), where that fails."""
+    from pgserver import PgServer, find_bin
+    bindir = find_bin()
+    if bindir is None:
+        if os.environ.get("KB_TEST_POSTGRES") == "required":
+            pytest.fail("PostgreSQL is not installed: apt-get install postgresql")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    server = PgServer(bindir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """The URL of a fresh, empty PostgreSQL database."""
+    return pg_server.new_database()

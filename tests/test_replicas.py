@@ -1,6 +1,8 @@
 """Two `kb serve` processes over one index whose vectors and BM25 live in one Milvus server
 (milvus-lite run as a server process): an upload through one replica is found through the other,
-and with one replica killed under load the other keeps answering."""
+and with one replica killed under load the other keeps answering. The store is either one SQLite
+file both replicas open, or one PostgreSQL database, where each replica is given its own
+(never created) index folder, as on separate hosts."""
 
 import os
 import shutil
@@ -43,9 +45,10 @@ def wait_up(url: str, proc: subprocess.Popen, seconds: float = 90) -> None:
     pytest.fail(f"{url} did not come up")
 
 
-@pytest.fixture()
-def cluster(tmp_path):
+@pytest.fixture(params=["sqlite", "postgres"])
+def cluster(request, tmp_path):
     """A milvus-lite server, an index made against it, and two API replicas; yields their URLs."""
+    database = request.getfixturevalue("pg_url") if request.param == "postgres" else ""
     if shutil.which("milvus-lite", path=str(BIN)) is None:
         pytest.fail("milvus-lite is not installed (pip install -e '.[test]')")
     procs: list[subprocess.Popen] = []
@@ -69,18 +72,21 @@ def cluster(tmp_path):
         corpus.mkdir()
         (corpus / "seed.md").write_text(SEED, encoding="utf-8")
         index = tmp_path / "idx"
-        kb = KnowledgeBase(index, embedder="fake", settings=Settings(milvus_uri=uri))
+        kb = KnowledgeBase(index, embedder="fake", settings=Settings(milvus_uri=uri, database_url=database))
         assert not kb.ingest([corpus], root=corpus).failed
-        del kb
-        env = {**os.environ, "KB_MILVUS_URI": uri, "KB_API_KEY": "w"}
+        kb.close()
+        env = {**os.environ, "KB_MILVUS_URI": uri, "KB_API_KEY": "w", "KB_DATABASE_URL": database}
         urls = []
-        for _ in range(2):
+        for n in range(2):
             port = free_port()
-            procs.append(subprocess.Popen([str(BIN / "kb"), "serve", "--index", str(index), "--port", str(port)],
+            folder = tmp_path / f"host{n}" if database else index
+            procs.append(subprocess.Popen([str(BIN / "kb"), "serve", "--index", str(folder), "--port", str(port)],
                                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
             urls.append(f"http://127.0.0.1:{port}")
             wait_up(urls[-1] + "/api/stats", procs[-1])
         yield urls, procs
+        if database:  # stateless: neither replica wrote anything to local disk
+            assert not any((tmp_path / f"host{n}").exists() for n in range(2)) and not index.exists()
     finally:
         for p in procs:
             if p.poll() is None:

@@ -1,50 +1,29 @@
-"""SQLite store: the truth from which every other index is derived.
+"""The store: the truth from which every other index is derived, in SQLite (the embedded default,
+kb/store/sqlite.py) or PostgreSQL (``KB_DATABASE_URL``, kb/store/postgres.py), with one set of
+statements for both.
 
 Tables: documents, sections, chunks (with their BM25 tokens), the embedding cache
 keyed by (embedder, text hash), and meta (schema version, generation, embedder).
 Each committed write bumps ``generation``; derived indexes remember the generation
 they were built from, so a crash between a commit and an index save is detected.
-WAL mode lets searches read while an ingest writes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ingest.records import Document
-from kb.store import phrases
 from kb.store.reads import Reads
+from kb.store.sqlite import SqliteDatabase
 
 SCHEMA_VERSION = "1"
-BUSY_MS = 60_000  # how long a statement waits for another writer before "database is locked"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE, title TEXT NOT NULL, doc_type TEXT NOT NULL,
-    region TEXT NOT NULL, date TEXT NOT NULL, year INTEGER, issuer TEXT NOT NULL, doc_number TEXT NOT NULL,
-    source_format TEXT NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL, pages TEXT NOT NULL,
-    ingested_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sections (
-    doc_id TEXT NOT NULL, ord INTEGER NOT NULL, path TEXT NOT NULL, pos_start INTEGER NOT NULL,
-    pos_end INTEGER NOT NULL, level INTEGER NOT NULL, meta TEXT NOT NULL, PRIMARY KEY (doc_id, ord));
-CREATE TABLE IF NOT EXISTS chunks (
-    chunk_id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, ord INTEGER NOT NULL,
-    section TEXT NOT NULL, pos_start INTEGER NOT NULL, pos_end INTEGER NOT NULL, page INTEGER,
-    text TEXT NOT NULL, index_hash TEXT NOT NULL, tokens TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id);
-CREATE TABLE IF NOT EXISTS embeddings (
-    embedder TEXT NOT NULL, hash TEXT NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (embedder, hash));
-"""
 
 # Columns added to ``documents`` after the first schema: (name, SQL type with default). A store
 # written before gets them on open (ALTER TABLE ... ADD COLUMN), so no document is re-ingested.
@@ -59,7 +38,13 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("parser", "TEXT NOT NULL DEFAULT ''"),
     ("report", "TEXT NOT NULL DEFAULT '{}'"),  # JSON of ingest.records.LoadReport: pages, OCR, warnings
 )
+# rows every new store starts with
+FIRST_ROWS = [("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", (SCHEMA_VERSION,)),
+              ("INSERT INTO meta VALUES ('generation', '0') ON CONFLICT DO NOTHING", ())]
 
+
+def is_database_url(location: str | Path) -> bool:
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
 def doc_id_for(path: str) -> str:
@@ -76,69 +61,42 @@ def year_of(date: str) -> int | None:
 
 
 class Store(Reads):
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self.con.executescript(SCHEMA)  # executescript commits by itself: keep it outside write()
-        with self.write() as con:
-            have = {r[1] for r in con.execute("PRAGMA table_info(documents)")}
-            for name, decl in ADDED_COLUMNS:
-                if name not in have:
-                    con.execute(f"ALTER TABLE documents ADD COLUMN {name} {decl}")
-            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            con.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
-            phrases.install(con)  # quoted-phrase index (kb/store/phrases.py); filled once on an older store
+    """``Store(path)``: a SQLite file; ``Store("postgresql://…")``: a PostgreSQL database."""
 
-    # -- connections ---------------------------------------------------------
+    def __init__(self, location: str | Path, pool_size: int = 10):
+        if is_database_url(location):
+            from kb.store.postgres import PostgresDatabase  # psycopg only where it is used
+            self.db: Any = PostgresDatabase(str(location), pool_size)
+            self.path: Path | None = None
+        else:
+            self.db = SqliteDatabase(Path(location))
+            self.path = self.db.path
+        self.kind: str = self.db.kind
+        self.location: str = self.db.location
+        self.db.install(ADDED_COLUMNS, FIRST_ROWS)
+
     @property
-    def con(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            con.row_factory = sqlite3.Row
-            self._local.con = con
-        return con
+    def con(self) -> Any:
+        """The engine's connection for this thread: ``execute(sql, args)`` with ``?`` parameters."""
+        return self.db.con
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction; rolled back whole on any error."""
-        con = self.con
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+    def write(self, wait_ms: int | None = None) -> AbstractContextManager[Any]:
+        """One writer transaction; rolled back whole on any error."""
+        return self.db.write(wait_ms)
 
-    @contextmanager
-    def reading(self) -> Iterator[sqlite3.Connection]:
-        """One read transaction: every read inside sees the same committed state (WAL snapshot),
-        so a document is never assembled from two versions. Re-entrant."""
-        con = self.con
-        if con.in_transaction:
-            yield con
-            return
-        con.execute("BEGIN")
-        try:
-            yield con
-        finally:
-            if con.in_transaction:
-                con.execute("COMMIT")
+    def reading(self) -> AbstractContextManager[Any]:
+        """One read snapshot: every read inside sees the same committed state. Re-entrant."""
+        return self.db.reading()
+
+    def ingest_lock(self, blocking: bool = True) -> AbstractContextManager[bool]:
+        """The cross-process ingest lock (yields False when ``blocking`` is off and another holds it)."""
+        return self.db.ingest_lock(blocking)
 
     def close(self) -> None:
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
+        self.db.close()
 
     def cache_bytes(self) -> int:
-        """The page cache one connection may hold (PRAGMA cache_size: pages, or KiB when negative)."""
-        cache = self.con.execute("PRAGMA cache_size").fetchone()[0]
-        return -cache * 1024 if cache < 0 else cache * self.con.execute("PRAGMA page_size").fetchone()[0]
+        return self.db.cache_bytes()
 
     # -- meta ----------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
@@ -148,9 +106,14 @@ class Store(Reads):
     def generation(self) -> int:
         return int(self.get_meta("generation", "0") or 0)
 
+    def set_meta(self, key: str, value: str) -> None:
+        with self.write() as con:
+            con.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        (key, value))
+
     @staticmethod
-    def _bump(con: sqlite3.Connection) -> None:
-        con.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+    def _bump(con: Any) -> None:
+        con.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'generation'")
 
     # -- documents -----------------------------------------------------------
     def content_hash(self, path: str, parser: str | None = None) -> str | None:
@@ -188,14 +151,12 @@ class Store(Reads):
             )
             ids: list[int] = []
             for i, c in enumerate(doc.chunks):
-                cur = con.execute(
+                ids.append(con.execute(
                     "INSERT INTO chunks (doc_id, ord, section, pos_start, pos_end, page, text, index_hash, tokens)"
-                    " VALUES (?,?,?,?,?,?,?,?,?)",
+                    " VALUES (?,?,?,?,?,?,?,?,?) RETURNING chunk_id",
                     (doc_id, i, json.dumps(c.section, ensure_ascii=False), c.start, c.end, c.page, c.text,
                      index_hashes[i], " ".join(tokens[i])),
-                )
-                assert cur.lastrowid is not None  # an INSERT always sets it
-                ids.append(cur.lastrowid)
+                ).fetchone()[0])
             self._bump(con)
         return ids
 
@@ -208,7 +169,7 @@ class Store(Reads):
         return existed
 
     @staticmethod
-    def _delete(con: sqlite3.Connection, doc_id: str) -> bool:
+    def _delete(con: Any, doc_id: str) -> bool:
         existed = con.execute("SELECT 1 FROM documents WHERE doc_id = ?", (doc_id,)).fetchone() is not None
         con.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         con.execute("DELETE FROM sections WHERE doc_id = ?", (doc_id,))
@@ -241,20 +202,14 @@ class Store(Reads):
         """Cache vectors. With ``wait_ms`` the write gives up (False) when another writer holds the
         database longer than that, or it is read-only: a reader filling the cache on the side never
         waits for an ingest."""
-        rows = [(embedder, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items]
-        if wait_ms is None:
-            with self.write() as con:
-                con.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?)", rows)
-            return True
-        con = self.con
-        con.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+        # in hash order, so two writers of overlapping rows lock them in the same order
+        rows = sorted((embedder, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items)
         try:
-            with self.write():
-                con.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?)", rows)
+            with self.write(wait_ms) as con:
+                con.executemany("INSERT INTO embeddings VALUES (?,?,?)"
+                                " ON CONFLICT (embedder, hash) DO UPDATE SET vec = excluded.vec", rows)
             return True
-        except sqlite3.OperationalError as e:
-            if not any(w in str(e) for w in ("locked", "busy", "readonly")):
+        except Exception as e:
+            if wait_ms is None or not self.db.gave_up(e):
                 raise
             return False
-        finally:
-            con.execute(f"PRAGMA busy_timeout = {BUSY_MS}")

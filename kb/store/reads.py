@@ -1,29 +1,30 @@
 """The store's read queries over documents and chunks (a part of ``Store``; kb/store/database.py
-holds the connection, the schema and the writes). Rows come back as ``sqlite3.Row`` (``Row``):
-read by column name, like a dict."""
+holds the engine, the schema and the writes). Rows are read by column name, like a dict, or by
+position: ``sqlite3.Row`` in SQLite, kb/store/postgres.py's ``Row`` in PostgreSQL."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
 from kb.records import SearchFilters
 from kb.store.filters import filter_where
-from kb.store.phrases import phrase_sql
 
-Row = sqlite3.Row
+Row = Any  # sqlite3.Row or kb.store.postgres.Row: both read by name and by position
 
 VALIDITY_FIELDS = ("doc_id", "title", "path", "level", "version_key", "version_date", "promulgated", "effective",
                    "expires", "doc_number", "region", "history", "repeals")
 
 
 class Reads:
+    db: Any  # the engine (kb/store/sqlite.py or kb/store/postgres.py)
+
     @property
-    def con(self) -> sqlite3.Connection:
-        raise NotImplementedError  # Store's per-thread connection
+    def con(self) -> Any:
+        raise NotImplementedError  # Store's connection for this thread
 
     def document_row(self, doc_id: str) -> Row | None:
         return self.con.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
@@ -61,7 +62,7 @@ class Reads:
         """Chunk ids allowed by the filters and holding every phrase verbatim, or None when nothing
         restricts."""
         where, args = filter_where(filters, "d")
-        phrase_where, phrase_args = phrase_sql(self.con, phrases, "c")  # index-backed, then exact
+        phrase_where, phrase_args = self.db.phrase_sql(phrases, "c")  # index-backed, then exact
         where += phrase_where
         args += phrase_args
         if not where:
