@@ -319,6 +319,18 @@ def reindex(
         typer.echo(f"{summary.line()}  → {kbase.dir}")
 
 
+@app.command()
+def migrate(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Move an index's store into PostgreSQL (KB_DATABASE_URL): no file read or embedded again."""
+    from kb.migrate import migrate as run
+    from kb.settings import Settings
+    settings = Settings()
+    done = run(index or settings.index, settings)
+    _dump(done) if as_json else typer.echo(
+        f"{done['rows']['documents']} documents, {done['rows']['chunks']} chunks → {done['to']}; "
+        f"serve it with KB_DATABASE_URL set")
+
+
 @app.command(name="eval")
 def evaluate(file: Path, index: IndexOpt = None, as_json: JsonOpt = False,
              mode: Annotated[str, typer.Option(help="hybrid | dense | lexical")] = "hybrid",

@@ -144,3 +144,27 @@ def test_the_kb_script_against_a_database(tmp_path, pg_url):
     bad = subprocess.run([str(BIN / "kb"), "search", "x"], env={**env, "KB_DATABASE_URL": pg_url + "_gone"},
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "KB_DATABASE_URL" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_migrate_moves_an_embedded_index_without_embedding(pair, pg_server, tmp_path):
+    local, _ = pair
+    url = pg_server.new_database()
+    env = {**os.environ, "KB_DATABASE_URL": url}
+    done = subprocess.run([str(BIN / "kb"), "migrate", "--index", str(local.dir), "--json"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["rows"]["chunks"] == local.store.counts()[1] and report["generation"] == local.store.generation()
+    moved = KnowledgeBase(tmp_path / "moved", embedder="fake", settings=Settings(database_url=url), create=False)
+    assert moved.store.chunk_ids().tolist() == local.store.chunk_ids().tolist()
+    for query in QUERIES:
+        assert hits(moved, query, "hybrid") == hits(local, query, "hybrid"), query
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "新规.md").write_text("# 城市更新条例\n\n第一条 城市更新应当公开征求意见。\n", encoding="utf-8")
+    moved.ingest([extra], root=extra)  # new ids continue after the copied ones
+    assert moved.store.chunk_ids().max() > local.store.chunk_ids().max() and moved.check()["ok"]
+    again = subprocess.run([str(BIN / "kb"), "migrate", "--index", str(local.dir)], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 1 and "already holds an index" in again.stderr
+    moved.close()

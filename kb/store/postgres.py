@@ -226,6 +226,12 @@ class PostgresDatabase:
             args.append("%" + ph.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
         return where, args
 
+    @staticmethod
+    def after_copy(con: Session) -> None:
+        """Chunk ids were copied as they were: new ones continue after the highest."""
+        con.execute("SELECT setval(pg_get_serial_sequence('chunks', 'chunk_id'),"
+                    " (SELECT COALESCE(max(chunk_id), 0) + 1 FROM chunks), false)")
+
     def close(self) -> None:
         self.pool.close()
 

@@ -121,6 +121,10 @@ class SqliteDatabase:
     def phrase_sql(self, phrases_: list[str], alias: str = "c") -> tuple[list[str], list]:
         return phrases.phrase_sql(self.con, phrases_, alias)
 
+    @staticmethod
+    def after_copy(con: sqlite3.Connection) -> None:
+        """AUTOINCREMENT continues after the highest id inserted: nothing to do."""
+
     def close(self) -> None:
         con = getattr(self._local, "con", None)
         if con is not None:
