@@ -59,7 +59,8 @@ def translate(sql: str) -> str:
 class Row(tuple):
     """A result row read by position or by column name, and ``dict(row)``: as ``sqlite3.Row``."""
 
-    _names: dict[str, int]
+    __slots__ = ()
+    _names: dict[str, int] = {}  # column name → position, set on the subclass made per result
 
     def __getitem__(self, key: Any) -> Any:
         return tuple.__getitem__(self, self._names[key] if isinstance(key, str) else key)
@@ -69,13 +70,9 @@ class Row(tuple):
 
 
 def _rows(cursor: psycopg.Cursor) -> Any:
+    """psycopg row factory: one Row subclass per result, carrying its column names."""
     names = {c.name: i for i, c in enumerate(cursor.description or ())}
-
-    def make(values: Sequence[Any]) -> Row:
-        row = Row(values)
-        row._names = names
-        return row
-    return make
+    return type("Row", (Row,), {"__slots__": (), "_names": names})
 
 
 class Rows(list):
