@@ -64,6 +64,11 @@ class PgServer:
             con.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 
+    def kill(self) -> None:
+        """Stop the server at once, as a crash or a network loss looks to its clients."""
+        if (self.data / "postmaster.pid").exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+
     def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+        self.kill()
         shutil.rmtree(self.root, ignore_errors=True)

@@ -168,3 +168,20 @@ def test_migrate_moves_an_embedded_index_without_embedding(pair, pg_server, tmp_
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 1 and "already holds an index" in again.stderr
     moved.close()
+
+
+def test_a_lost_server_is_unavailable_not_a_crash(tmp_path):
+    from pgserver import PgServer, find_bin
+    server = PgServer(find_bin())  # its own server: this test stops it
+    try:
+        store = Store(server.new_database())
+        assert store.counts() == (0, 0)
+        server.kill()
+        with pytest.raises(Unavailable, match="lost the database"):
+            store.counts()
+        with pytest.raises(Unavailable, match="lost the database"):
+            with store.write() as con:
+                con.execute("SELECT 1")
+        store.close()
+    finally:
+        server.stop()

@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 from psycopg import errors
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from kb.errors import Unavailable
 
@@ -96,7 +96,7 @@ class Session:
         con = self.db.bound()
         if con is not None:
             return con.execute(translate(sql), args)
-        with self.db.pool.connection() as con:
+        with self.db.reached(), self.db.pool.connection() as con:
             cur = con.execute(translate(sql), args)
             return Rows(cur.fetchall() if cur.description else ())
 
@@ -118,7 +118,10 @@ class PostgresDatabase:
         except psycopg.Error as e:
             raise Unavailable(f"cannot reach the database at {self.location}: {str(e).strip()} "
                               "(check KB_DATABASE_URL and that the server is up)") from e
-        self.pool = ConnectionPool(url, min_size=1, max_size=max(2, pool_size), open=False,
+        # check: a pooled connection the server dropped is replaced before use, not handed out;
+        # timeout: a request waits at most 5 s for a connection, then answers 503
+        self.pool = ConnectionPool(url, min_size=1, max_size=max(2, pool_size), open=False, timeout=5,
+                                   check=ConnectionPool.check_connection,
                                    kwargs={"autocommit": True, "row_factory": _rows})
         self.pool.open(wait=True, timeout=30)
         self.session = Session(self)
@@ -153,9 +156,21 @@ class PostgresDatabase:
                                         " AND indexname = 'chunks_trgm'").fetchone() is not None
 
     @contextmanager
+    def reached(self) -> Iterator[None]:
+        """A lost server or connection becomes ``Unavailable`` (HTTP 503: a balancer tries another
+        replica); errors of the statement itself pass as they are."""
+        try:
+            yield
+        except (psycopg.OperationalError, PoolTimeout) as e:
+            state = getattr(e, "sqlstate", None)
+            if isinstance(e, PoolTimeout) or state is None or state.startswith(("08", "57P")):
+                raise Unavailable(f"lost the database at {self.location}: {str(e).strip()}") from e
+            raise
+
+    @contextmanager
     def _transaction(self, begin: str, lock: int | None = None,
                      wait_ms: int | None = None) -> Iterator[psycopg.Connection]:
-        with self.pool.connection() as con:
+        with self.reached(), self.pool.connection() as con:
             self._local.con = con
             try:
                 con.execute(begin)
@@ -166,7 +181,8 @@ class PostgresDatabase:
                         con.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
                     yield con
                 except BaseException:
-                    con.execute("ROLLBACK")
+                    if not con.broken:
+                        con.execute("ROLLBACK")
                     raise
                 con.execute("COMMIT")
             finally:
@@ -196,7 +212,7 @@ class PostgresDatabase:
     @contextmanager
     def ingest_lock(self, blocking: bool = True) -> Iterator[bool]:
         """The cross-process ingest lock, held for a whole ingest (a session-level advisory lock)."""
-        with self.pool.connection() as con:
+        with self.reached(), self.pool.connection() as con:
             if blocking:
                 con.execute("SELECT pg_advisory_lock(%s)", (INGEST_LOCK,))
             else:
