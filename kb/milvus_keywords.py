@@ -23,6 +23,7 @@ from kb.milvus_vectors import _IN_LIST_MAX, _NAME, _client, held_ids
 
 MILVUS = "milvus"
 _STATS = -1  # the frequency row that holds (chunks, tokens) in place of (df, -)
+KNOWN_MAX = 200_000  # cached term frequencies per process (~30 MB) before the cache starts again
 
 
 def term_key(term: str) -> int:
@@ -46,6 +47,10 @@ class MilvusKeywords:
         self._c = _client(uri, token)
         self._strong = True
         self.generation = -1  # the store generation last synced (the marker lives with the vectors)
+        # frequencies read for queries, valid for one generation (a write moves it): a repeated term
+        # costs no Milvus query
+        self._known: dict[int, tuple[int, int]] = {}
+        self._known_gen = -1
         self._ensure()
 
     @property
@@ -86,6 +91,7 @@ class MilvusKeywords:
         return self._freqs([_STATS]).get(_STATS, (0, 0))
 
     def _write_freqs(self, delta: Counter, chunks: int, tokens: int) -> None:
+        self._known, self._known_gen = {}, -1
         keys = sorted(delta)
         held = self._freqs(keys + [_STATS])
         n, total = held.get(_STATS, (0, 0))
@@ -147,10 +153,22 @@ class MilvusKeywords:
     def ids(self) -> np.ndarray:
         return held_ids(self._c, self.collection)
 
+    def _query_freqs(self, keys: list[int]) -> dict[int, tuple[int, int]]:
+        """Frequencies of these terms and the totals, from the cache when the generation is known."""
+        if self.generation < 0:
+            return self._freqs(keys)
+        if self._known_gen != self.generation or len(self._known) > KNOWN_MAX:
+            self._known, self._known_gen = {}, self.generation
+        missing = [k for k in keys if k not in self._known]
+        if missing:
+            got = self._freqs(missing)
+            self._known.update((k, got.get(k, (0, 0))) for k in missing)
+        return {k: self._known[k] for k in keys}
+
     def query_vector(self, terms: list[str]) -> dict[int, float]:
         """term → idf over the chunks held; a repeated term counts once, as in the embedded index."""
         keys = list(dict.fromkeys(term_key(t) for t in terms if t))
-        freqs = self._freqs(keys + [_STATS])
+        freqs = self._query_freqs(keys + [_STATS])
         n = freqs.get(_STATS, (0, 0))[0]
         return {k: float(IDF["lucene"](freqs[k][0], n)) for k in keys if k in freqs and freqs[k][0] > 0}
 

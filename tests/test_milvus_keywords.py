@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kb.lexical import BM25Index
+from kb.lexical import IDF, BM25Index
 from kb.milvus_keywords import MilvusKeywords, term_key
 
 DOCS = [["重大", "行政", "决策", "公众", "参与"], ["行政", "处罚", "听证", "期限"],
@@ -48,3 +48,20 @@ def test_remove_and_replay_keep_frequencies_exact(kw):
 def test_only_lucene_scoring(tmp_path):
     with pytest.raises(ValueError, match="Lucene"):
         MilvusKeywords(str(tmp_path / "k.db"), "kw", method="atire")
+
+
+def test_query_frequencies_are_read_once_per_generation(kw, monkeypatch):
+    kw.add(np.arange(len(DOCS)), DOCS)
+    kw.generation = 5  # as remote_index.sync sets it
+    reads: list[list[int]] = []
+    real = kw._freqs
+    monkeypatch.setattr(kw, "_freqs", lambda keys: reads.append(keys) or real(keys))
+    first = kw.query_vector(["公众", "参与"])
+    assert kw.query_vector(["参与", "公众"]) == first and len(reads) == 1  # the second query: no Milvus read
+    kw.query_vector(["公众", "审查"])
+    assert reads[-1] == [term_key("审查")]  # only the term not seen yet
+    kw.add(np.array([100]), [["审查", "审查", "公众"]])  # a write drops what was read
+    kw.generation = 6
+    before = first[term_key("公众")]
+    after = kw.query_vector(["公众"])[term_key("公众")]  # 公众 now in 3 of 7 chunks, not 2 of 6
+    assert after == pytest.approx(float(IDF["lucene"](3, 7))) and after != pytest.approx(before)
