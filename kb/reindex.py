@@ -5,7 +5,8 @@ the store's embedding cache, keyed by (embedder, text hash): an interrupted run 
 stopped, and switching back to an embedder used before embeds nothing. Then, under the writer
 locks: derived.json goes first (so a crash from here on leaves an index that is rebuilt from the
 store and the cache on open, whatever the manifest names), the manifest names the new embedder,
-and the FAISS vectors are rebuilt from the cache; BM25 is kept as it is.
+and the FAISS vectors are rebuilt from the cache; BM25 is kept as it is. An index kept in Milvus
+gets its vector collection made again from the cache the same way (``_switch_milvus``).
 """
 
 from __future__ import annotations
@@ -45,9 +46,6 @@ def reindex(kb: KnowledgeBase, embedder: str | Embedder,
         new = embedder if isinstance(embedder, Embedder) else get_embedder(embedder)
     except (ValueError, FileNotFoundError) as e:
         raise InvalidInput(f"cannot reindex with embedder {embedder!r}: {e}") from e
-    if kb.remote:
-        raise InvalidInput("kb reindex works on indexes whose vectors are files; an index kept in Milvus "
-                           "is re-embedded by building a new index: `kb ingest --index NEWDIR PATH...`")
     t0 = time.time()
     previous = kb.manifest.embedder
     # the long part runs outside the writer locks: a write meanwhile only adds chunks to embed below
@@ -61,6 +59,9 @@ def reindex(kb: KnowledgeBase, embedder: str | Embedder,
         if progress:
             progress(done[0], len(texts))
     embedded = indexer.embed_missing(kb.store, new, texts, kb.settings.embed_batch, step)
+    if kb.remote:
+        _switch_milvus(kb, new)
+        return ReindexSummary(new.name, previous, len(ids), embedded, time.time() - t0)
     snap = kb.snapshot()
     with kb._write_lock, kb._file_lock():
         (kb.dir / indexer.DERIVED).unlink(missing_ok=True)
@@ -79,3 +80,18 @@ def reindex(kb: KnowledgeBase, embedder: str | Embedder,
         kb._record(fresh)
         kb._snap = fresh
     return ReindexSummary(new.name, previous, len(ids), embedded, time.time() - t0)
+
+
+def _switch_milvus(kb: KnowledgeBase, new: Embedder) -> None:
+    """Milvus mode: the vector collection is dropped first, so a crash at any later point leaves an
+    empty collection that the next open fills from the cache for whichever embedder the manifest
+    then names; the keyword collection is kept as it is."""
+    from kb import remote_index
+    assert kb.remote is not None
+    with kb._write_lock, kb._file_lock():
+        kb.remote[0].drop()
+        kb.manifest = replace(kb.manifest, embedder=new.name, dim=new.dim, package_version=package_version())
+        kb.save_manifest()
+        kb._embedder, kb._embedder_name = new, new.name
+        kb.remote = remote_index.open_backends(kb.manifest, kb.settings, kb.where)
+        kb._snap = kb._remote_snapshot()

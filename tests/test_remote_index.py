@@ -83,3 +83,21 @@ def test_opening_without_the_uri_says_what_to_set(tmp_path, corpus):
     del kb
     with pytest.raises(IndexMismatch, match="KB_MILVUS_URI"):
         KnowledgeBase(tmp_path / "idx")
+
+
+def test_reindex_refills_the_milvus_vectors_from_the_cache(tmp_path, corpus):
+    from kb.embed import get_embedder
+    from kb.reindex import reindex
+    kb = KnowledgeBase(tmp_path / "idx", embedder="fake", settings=settings(tmp_path))
+    kb.ingest([corpus], root=corpus)
+    keywords_before = kb.remote[1].ids().tolist()
+    summary = reindex(kb, "fake:32")
+    assert summary.embedded == summary.chunks > 0 and kb.manifest.dim == 32
+    assert kb.remote[0].dim == 32 and kb.remote[0].ids().tolist() == keywords_before
+    local = KnowledgeBase(tmp_path / "local", embedder=get_embedder("fake:32"))
+    local.ingest([corpus], root=corpus)
+    assert ranked(kb, "合法性审查", "dense") == ranked(local, "合法性审查", "dense")
+    assert kb.check()["ok"]
+    reopened = KnowledgeBase(tmp_path / "idx", settings=settings(tmp_path), create=False)
+    assert reopened.manifest.embedder == "fake:32" and ranked(reopened, "听证", "hybrid") == ranked(kb, "听证", "hybrid")
+    assert reindex(kb, "fake").embedded == 0  # back again: every vector is cached
