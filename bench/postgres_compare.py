@@ -2,10 +2,11 @@
 
 The embedded index is copied into an empty PostgreSQL database with ``kb migrate``'s copy (no file
 read or embedded again); the PostgreSQL side rebuilds its FAISS and BM25 files from the copied store
-in a temporary folder. Both then answer the dev queries in each mode, and each takes one write
-(ingest and removal of one law file).
+in a temporary folder, or with ``--milvus`` fills Milvus (a URI, or ``lite`` for milvus-lite in a
+temporary folder): the scale-out mode, nothing on local disk. Both then answer the dev queries in
+each mode, and each takes one write (ingest and removal of one law file).
 
-    python -m bench.postgres_compare --index indexes/eval --database postgresql://user@host/empty_db
+    python -m bench.postgres_compare --index indexes/eval --database postgresql://user@host/empty_db [--milvus lite]
 """
 
 from __future__ import annotations
@@ -44,11 +45,13 @@ def main() -> None:
     ap.add_argument("--index", type=Path, required=True, help="an embedded index (built with kb ingest)")
     ap.add_argument("--database", required=True, help="URL of an empty PostgreSQL database")
     ap.add_argument("--dev", type=Path, default=DEV_SET)
+    ap.add_argument("--milvus", default="", help="Milvus URI, or 'lite' for milvus-lite in a temporary folder")
     args = ap.parse_args()
     queries = dev_queries(args.dev)
     work = Path(tempfile.mkdtemp(prefix="kb-pg-"))
     try:
-        settings = Settings(database_url=args.database)
+        milvus = str(work / "milvus.db") if args.milvus == "lite" else args.milvus
+        settings = Settings(database_url=args.database, milvus_uri=milvus)
         t0 = time.perf_counter()
         done = migrate(args.index, settings)
         took = time.perf_counter() - t0
@@ -59,8 +62,10 @@ def main() -> None:
         t0 = time.perf_counter()
         shared = KnowledgeBase(work / "derived", settings=settings, create=False)
         shared.snapshot()
-        print(f"FAISS and BM25 rebuilt from the PostgreSQL store in {time.perf_counter() - t0:.1f} s")
-        print("| mode | top-10 overlap (mean) | identical top 10 | SQLite p50 / p90 ms | PostgreSQL p50 / p90 ms |")
+        print(f"{'Milvus filled' if milvus else 'FAISS and BM25 rebuilt'} from the PostgreSQL store in "
+              f"{time.perf_counter() - t0:.1f} s")
+        other = "PostgreSQL + Milvus" if milvus else "PostgreSQL"
+        print(f"| mode | top-10 overlap (mean) | identical top 10 | SQLite p50 / p90 ms | {other} p50 / p90 ms |")
         print("|---|---|---|---|---|")
         for mode in ("lexical", "dense", "hybrid"):
             run(embedded, queries, mode), run(shared, queries, mode)  # warm both: query vectors, prepared statements
@@ -71,7 +76,7 @@ def main() -> None:
             qa, qb = statistics.quantiles(ta, n=10), statistics.quantiles(tb, n=10)
             print(f"| {mode} | {statistics.mean(overlap):.3f} | {same}/{len(queries)} | "
                   f"{statistics.median(ta):.1f} / {qa[-1]:.1f} | {statistics.median(tb):.1f} / {qb[-1]:.1f} |")
-        for name, kb in (("SQLite", embedded), ("PostgreSQL", shared)):
+        for name, kb in (("SQLite", embedded), (other, shared)):
             one_write(kb, work)  # first: embeds the law's chunks into the cache
             add, remove = one_write(kb, work)
             print(f"one write, {name}: ingest {add * 1000:.0f} ms, remove {remove * 1000:.0f} ms")
