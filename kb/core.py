@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -22,10 +21,7 @@ from kb.search import SearchConfig
 from kb.search import search as run_search
 from kb.settings import Settings
 from kb.store import Store, doc_id_for, text_hash
-from kb.validity import Facts, ValidityView, check_date, today
-
-# A corpus folder's own description files are not documents.
-NOT_DOCUMENTS = frozenset({"README.md", "MANIFEST.tsv", "SOURCES.tsv"})
+from kb.validity import ValidityView, ValidityViews, check_date, today
 
 # Callback for progress: (stage, done, total) with stage in {"parse", "embed", "store"}.
 ProgressFn = Callable[[str, int, int], None]
@@ -72,7 +68,7 @@ class KnowledgeBase:
         self._snap_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._batcher = QueryBatcher(lambda texts: self.embedder.embed_batch(texts, "query"))
-        self._views: dict[tuple[int, str], ValidityView] = {}
+        self._views = ValidityViews()
 
     # -- embedder & snapshot ----------------------------------------------------
     @property
@@ -141,30 +137,13 @@ class KnowledgeBase:
         """Ingest files and folders. Identity = path relative to ``root`` (or to the folder given;
         a file given directly: its file name). ``sync``: also remove the stored documents of each
         folder whose files are gone (kb/sync.py)."""
-        from ingest import SUPPORTED_SUFFIXES
-        from kb.sync import Folder
-        targets: list[tuple[Path, str]] = []
+        from kb.files import collect, parse_if_changed
         summary = IngestSummary()
-        folders: list[Folder] = []
-        for p in map(Path, paths):
-            base = Path(root) if root is not None else None
-            if p.is_dir():
-                rel_dir = _rel(p, base) if base else "."
-                folders.append(Folder(str(p), "" if rel_dir == "." else rel_dir.rstrip("/") + "/"))
-                for f in sorted(p.rglob("*")):
-                    if not f.is_file() or f.name.startswith(".") or f.name in NOT_DOCUMENTS:
-                        continue
-                    rel = _rel(f, base) if base else f.relative_to(p).as_posix()
-                    folders[-1].present.add(rel)
-                    if f.suffix.lower() in SUPPORTED_SUFFIXES:
-                        targets.append((f, rel))
-                    else:
-                        summary.skipped.append((rel, f"unsupported file type {f.suffix or '(none)'}"))
-            else:  # files, and paths that do not exist (reported by the parser)
-                targets.append((p, _rel(p, base) if base else p.name))
+        targets, folders, summary.skipped = collect([Path(p) for p in paths], Path(root) if root is not None else None)
         if sync and not folders:
             raise InvalidInput("--sync mirrors folders: give at least one folder")
-        summary = self._ingest_docs(((rel, lambda f=f, rel=rel: self._parse_if_changed(f, rel))
+        limit = self.settings.max_file_bytes
+        summary = self._ingest_docs(((rel, lambda f=f, rel=rel: parse_if_changed(self.store, f, rel, limit))
                                      for f, rel in targets), summary, progress, total=len(targets))
         if sync:
             self._sync(folders, summary)
@@ -180,20 +159,6 @@ class KnowledgeBase:
                     summary.removed.append(path)
             if summary.removed:
                 self._refresh()
-
-    def _parse_if_changed(self, path: Path, rel: str):
-        """None when the file's bytes hash to what the store holds: re-ingesting an unchanged
-        folder then costs a read and a hash per file, not a parse."""
-        from ingest import PARSER_VERSION, parse_file
-        stored = self.store.content_hash(rel, PARSER_VERSION)
-        if stored is not None:
-            try:
-                if path.stat().st_size <= self.settings.max_file_bytes and \
-                        hashlib.sha256(path.read_bytes()).hexdigest() == stored:
-                    return None
-            except OSError:
-                pass  # parse_file reports it with a clear reason
-        return parse_file(path, rel, max_bytes=self.settings.max_file_bytes)
 
     def ingest_bytes(self, files: list[tuple[str, bytes]], progress: ProgressFn | None = None) -> IngestSummary:
         from ingest import parse_bytes
@@ -296,17 +261,7 @@ class KnowledgeBase:
             day = check_date(as_of) or today()
         except ValueError as e:
             raise InvalidInput(str(e)) from None
-        gen = self.store.generation()
-        view = self._views.get((gen, day))
-        if view is None:
-            with self.store.reading():
-                view = ValidityView([Facts(**r) for r in self.store.validity_facts()], day)
-                view.hidden_chunks = frozenset(self.store.chunk_ids_of(view.hidden()).tolist())
-                view.penalised_chunks = frozenset(self.store.chunk_ids_of(view.penalised()).tolist())
-            views = {k: v for k, v in self._views.items() if k[0] == gen and len(self._views) < 16}
-            views[(gen, day)] = view
-            self._views = views  # replaced whole: readers on other threads see one dict or the other
-        return view
+        return self._views.get(self.store, day)
 
     def versions(self, title_or_id: str, as_of: str | None = None) -> dict:
         """A text's version group: each version's status, dates and history, newest first."""
@@ -376,13 +331,6 @@ class KnowledgeBase:
 
     def close(self) -> None:
         self.store.close()
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 __all__ = ["KnowledgeBase", "doc_id_for"]

@@ -199,3 +199,25 @@ class ValidityView:
         st = self.statuses.get(doc_id)
         amended = any(h.get("event") in ("修正", "修订") for h in f.history)
         return f.label() if amended or (st and len(st.group) > 1) else ""
+
+
+class ValidityViews:
+    """The views of the last few dates asked about, for the store's current generation: a view is
+    worked out once per (generation, date), and a write makes the next one fresh."""
+
+    def __init__(self, keep: int = 16):
+        self.keep = keep
+        self._views: dict[tuple[int, str], ValidityView] = {}
+
+    def get(self, store, day: str) -> ValidityView:
+        gen = store.generation()
+        view = self._views.get((gen, day))
+        if view is None:
+            with store.reading():
+                view = ValidityView([Facts(**r) for r in store.validity_facts()], day)
+                view.hidden_chunks = frozenset(store.chunk_ids_of(view.hidden()).tolist())
+                view.penalised_chunks = frozenset(store.chunk_ids_of(view.penalised()).tolist())
+            views = {k: v for k, v in self._views.items() if k[0] == gen and len(self._views) < self.keep}
+            views[(gen, day)] = view
+            self._views = views  # replaced whole: readers on other threads see one dict or the other
+        return view
