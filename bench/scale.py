@@ -114,7 +114,8 @@ def write_cost(index_dir: Path, corpus: Path) -> dict:
     rec["remove"] = {"wall_s": round(time.perf_counter() - t0, 2), "index_update_s": round(spent["build"], 2),
                      "index_save_s": round(spent["save"], 2), "ok": removed, **rss_mb()}
     snap = kb.snapshot()
-    rec["bm25_segments"], rec["bm25_tombstones"] = len(snap.bm25.segments), len(snap.bm25) - snap.bm25.n_live
+    if not snap.remote:  # Milvus mode (bench/milvus_scale.py) keeps no BM25 segments here
+        rec["bm25_segments"], rec["bm25_tombstones"] = len(snap.bm25.segments), len(snap.bm25) - snap.bm25.n_live
     kb.close()
     return rec
 

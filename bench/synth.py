@@ -104,8 +104,9 @@ def _write_store(src: Source, n: int, out: Path) -> None:
             d = src.docs[doc_id]
             path = f"synthetic/{c:04d}/{d[1]}"
             ids[doc_id] = doc_id_for(path)
-            con.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,'','[]','synthetic')",
-                        (ids[doc_id], path, *d[2:]))
+            # columns named: those added to the schema later keep their defaults
+            con.execute(f"INSERT INTO documents ({', '.join(DOC_COLS)}, text, pages, ingested_at)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,'','[]','synthetic')", (ids[doc_id], path, *d[2:]))
         con.executemany(
             "INSERT INTO chunks (chunk_id, doc_id, ord, section, pos_start, pos_end, page, text, index_hash, tokens)"
             " VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -121,6 +122,7 @@ def build_index(src: Source, n: int, out: Path, vectors: str = "random", flat_ma
                 seed: int = 0) -> tuple[dict, np.ndarray]:
     """Write a synthetic index of ``n`` chunks to ``out``; returns (build record, its float32 vectors)."""
     from kb import indexer
+    from kb.keywords import SegmentKeywords
     from kb.lexical import BM25Index
     from kb.manifest import BM25_PARAMS, Manifest
     from kb.vectors import VectorIndex
@@ -157,7 +159,7 @@ def build_index(src: Source, n: int, out: Path, vectors: str = "random", flat_ma
     log(f"  {vindex.kind} vectors built in {rec['vectors_build_s']} s")
 
     t0 = time.perf_counter()
-    indexer.save(indexer.Snapshot(1, ids, bm25, vindex), out)
+    indexer.save(indexer.Snapshot(1, SegmentKeywords(ids, bm25, 1), vindex), out)
     Manifest(embedder=src.embedder, dim=src.dim, vector_index=vindex.kind).save(out)
     rec["save_s"] = round(time.perf_counter() - t0, 2)
     rec["files_mb"] = {p.name: round(_size(p) / 2**20, 1) for p in sorted(out.iterdir())}

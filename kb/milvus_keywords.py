@@ -67,6 +67,8 @@ class MilvusKeywords:
             params = self._c.prepare_index_params()
             params.add_index("terms", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
             self._c.create_collection(self.collection, schema=schema, index_params=params)
+        else:
+            self._c.load_collection(self.collection)  # a restarted milvus-lite holds it released
         if not self._c.has_collection(self._df):
             schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
             schema.add_field("term", DataType.INT64, is_primary=True)
@@ -76,6 +78,8 @@ class MilvusKeywords:
             params = self._c.prepare_index_params()
             params.add_index("v", index_type="FLAT", metric_type="L2")
             self._c.create_collection(self._df, schema=schema, index_params=params)
+        else:
+            self._c.load_collection(self._df)
 
     # -- frequencies ----------------------------------------------------------------------------
     def _freqs(self, keys: list[int]) -> dict[int, tuple[int, int]]:

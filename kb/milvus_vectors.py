@@ -86,6 +86,7 @@ class MilvusVectors:
             if got != self.dim:
                 raise ValueError(f"Milvus collection '{self.collection}' holds {got}-d vectors, the index's "
                                  f"embedder makes {self.dim}-d: use another collection or re-embed")
+            self._c.load_collection(self.collection)  # a restarted milvus-lite holds it released
         if not self._c.has_collection(self._meta):
             schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
             schema.add_field("key", DataType.INT64, is_primary=True)
@@ -94,6 +95,8 @@ class MilvusVectors:
             params = self._c.prepare_index_params()
             params.add_index("v", index_type="FLAT", metric_type="L2")
             self._c.create_collection(self._meta, schema=schema, index_params=params)
+        else:
+            self._c.load_collection(self._meta)
 
     # -- the generation marker ------------------------------------------------------------------
     def marker(self) -> int:

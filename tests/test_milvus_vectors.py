@@ -1,8 +1,12 @@
 """The Milvus vector backend on milvus-lite (in process), against exact search."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
+from kb.milvus_keywords import MilvusKeywords
 from kb.milvus_vectors import MilvusVectors, literal
 
 DIM = 16
@@ -57,3 +61,25 @@ def test_wrong_dimension_and_names_are_refused(tmp_path):
 
 def test_literal_escapes_quotes():
     assert literal('上海"') == '"上海\\""'
+
+
+WRITER = """
+import sys
+import numpy as np
+from kb.milvus_keywords import MilvusKeywords
+from kb.milvus_vectors import MilvusVectors
+mv = MilvusVectors(sys.argv[1], "chunks", 16)
+mv.add(np.arange(1, 4), np.eye(3, 16, dtype=np.float32))
+mv.set_marker(7)
+MilvusKeywords(sys.argv[1], "chunks_kw").add(np.arange(1, 4), [["行政"], ["处罚"], ["行政", "复议"]])
+"""
+
+
+def test_a_new_process_reads_what_an_earlier_one_wrote(tmp_path):
+    # milvus-lite in a new process finds the collections released: opening must load them
+    db = str(tmp_path / "m.db")
+    subprocess.run([sys.executable, "-c", WRITER, db], check=True, timeout=120)
+    mv = MilvusVectors(db, "chunks", DIM)
+    assert mv.marker() == 7
+    assert mv.search(np.eye(1, DIM, 1, dtype=np.float32)[0], 1)[0].tolist() == [2]
+    assert MilvusKeywords(db, "chunks_kw").search(["复议"], 5)[0].tolist() == [3]
