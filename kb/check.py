@@ -80,9 +80,11 @@ def _check_remote(kb: KnowledgeBase, repair: bool) -> dict:
     vectors, keywords = kb.remote
     before, gen = vectors.marker(), kb.store.generation()
     repaired = None
-    if repair and before != gen:
-        kb.snapshot()
-        repaired = f"Milvus was at generation {before}, brought level with {gen}"
+    if repair and (before != gen or remote_index.problems(kb.store, vectors, keywords)):
+        with kb._write_lock, kb._file_lock():  # every id compared: also what went missing otherwise
+            remote_index.sync(kb.store, kb.embedder, vectors, keywords, full=True)
+        kb._snap = None
+        repaired = f"Milvus was at generation {before} (or missed chunks), brought level with {gen}"
     problems = remote_index.problems(kb.store, vectors, keywords) + _store_problems(kb)
     docs, chunks = kb.store.counts()
     return {"ok": not problems, "documents": docs, "chunks": chunks, "generation": gen,

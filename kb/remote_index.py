@@ -5,7 +5,9 @@ in manifest.json, with its collection. Nothing of the derived indexes is then ke
 the vectors and the BM25 sparse vectors live in Milvus with a marker of the store generation they
 reflect. On open, and after each write, ``sync`` brings them level with the store: chunks the
 store holds and Milvus lacks are written (vectors from the embedding cache, tokens from the
-store), the others removed, and the marker written last. A crash between the store's commit and
+store), the others removed, and the marker written last. Which chunks those are comes from the
+store's change log since the marker's generation (a write costs what it changed); only a first
+fill, or a marker older than the log, compares every chunk id. A crash between the store's commit and
 the Milvus write therefore leaves the marker behind, and the next open repairs it.
 """
 
@@ -58,19 +60,27 @@ def _diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a[~np.isin(a, b)] if len(a) and len(b) else a
 
 
-def sync(store: Store, embedder: Embedder, vectors, keywords) -> int:
+def sync(store: Store, embedder: Embedder, vectors, keywords, full: bool = False) -> int:
     """Bring Milvus level with the store; returns the generation now reflected. Cheap when the
-    marker already matches (one query)."""
+    marker already matches (one query). ``full``: compare every chunk id whatever the marker says
+    (`kb check` repairing what went missing some other way)."""
     from kb.indexer import _vectors_for
-    generation = store.generation()
-    if vectors.marker() == generation:
+    generation, marker = store.generation(), vectors.marker()
+    if marker == generation and not full:
         vectors.generation = keywords.generation = generation
         return generation
-    ids = store.chunk_ids()
-    v_held, k_held = vectors.ids(), keywords.ids()
-    vectors.remove(_diff(v_held, ids))
-    keywords.remove(_diff(k_held, ids))
-    new_v, new_k = _diff(ids, v_held), _diff(ids, k_held)
+    delta = store.changes_since(marker) if marker >= 0 and not full else None
+    if delta is not None:  # replay what changed since the marker (idempotent: a crash mid-way replays)
+        new_v, gone = delta
+        new_k = new_v
+        vectors.remove(gone)
+        keywords.remove(gone)
+    else:  # never filled, or the log does not reach back: compare every id
+        ids = store.chunk_ids()
+        v_held, k_held = vectors.ids(), keywords.ids()
+        vectors.remove(_diff(v_held, ids))
+        keywords.remove(_diff(k_held, ids))
+        new_v, new_k = _diff(ids, v_held), _diff(ids, k_held)
     page = PAGE
     for i in range(0, len(new_v), page):
         part = new_v[i:i + page]

@@ -54,19 +54,48 @@ def test_same_hits_as_the_embedded_index(tmp_path, corpus, monkeypatch, page):
 def test_a_crash_before_the_milvus_write_is_repaired_on_open(tmp_path, corpus):
     kb = KnowledgeBase(tmp_path / "idx", embedder="fake", settings=settings(tmp_path))
     kb.ingest([corpus], root=corpus)
+    last = kb.store.chunk_ids_of([kb.store.find_doc_id("c.md")])  # the last write's chunks
     vectors, keywords = kb.remote
-    held = vectors.ids()
-    vectors.remove(held[:2])  # as if the process died between the store commit and Milvus
-    keywords.remove(held[-1:])
+    vectors.remove(last)  # as if the process died between the store commit and Milvus
+    keywords.remove(last[-1:])
     vectors.set_marker(vectors.marker() - 1)
     del kb, vectors, keywords
     kb = KnowledgeBase(tmp_path / "idx", embedder="fake", settings=settings(tmp_path))
     report = kb.check(repair=False)
     assert not report["ok"] and any("missing from the Milvus vectors" in p for p in report["problems"])
     assert any("missing from the Milvus keywords" in p for p in report["problems"])
+    assert kb.search("营商环境", k=3)[0].path == "c.md"  # the next open replayed the last generation
+    assert kb.check(repair=False)["ok"]
+    assert np.array_equal(np.sort(kb.remote[0].ids()), kb.store.chunk_ids())
+
+
+def test_check_repairs_chunks_missing_from_milvus_in_any_generation(tmp_path, corpus):
+    kb = KnowledgeBase(tmp_path / "idx", embedder="fake", settings=settings(tmp_path))
+    kb.ingest([corpus], root=corpus)
+    vectors, keywords = kb.remote
+    held = vectors.ids()
+    vectors.remove(held[:2])  # lost some other way: the marker still says all is there
+    keywords.remove(held[-1:])
+    report = kb.check(repair=False)
+    assert not report["ok"] and len(report["problems"]) == 2, report
     report = kb.check()
     assert report["ok"] and report["repaired"], report
     assert np.array_equal(np.sort(kb.remote[0].ids()), kb.store.chunk_ids())
+    assert np.array_equal(np.sort(kb.remote[1].ids()), kb.store.chunk_ids())
+
+
+def test_a_write_replays_only_what_it_changed(tmp_path, corpus, monkeypatch):
+    kb = KnowledgeBase(tmp_path / "idx", embedder="fake", settings=settings(tmp_path))
+    kb.ingest([corpus], root=corpus)
+    listed: list[str] = []
+    for backend in kb.remote:
+        monkeypatch.setattr(backend, "ids", lambda b=backend: listed.append(b.kind) or np.zeros(0, np.int64))
+    (corpus / "d.md").write_text("# 新规\n\n第一条 城市更新应当公开征求意见。\n", encoding="utf-8")
+    kb.ingest([corpus], root=corpus)
+    assert kb.remove("a.md")
+    assert listed == []  # neither write listed a collection's ids
+    assert kb.search("城市更新", k=1)[0].path == "d.md"
+    assert "a.md" not in {h.path for h in kb.search("合法性审查", k=5)}
 
 
 def test_remove_reaches_milvus(tmp_path, corpus):

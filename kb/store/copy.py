@@ -44,6 +44,7 @@ def copy_store(src: Store, dst: Store, progress: Callable[[str, int], None] | No
                 copied[table] += len(rows)
                 if progress:
                     progress(table, copied[table])
-        out.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(src.generation()),))
+        # the change log starts afresh: whatever reads it (Milvus) is filled whole after a copy
+        out.execute("UPDATE meta SET value = ? WHERE key IN ('generation', 'log_from')", (str(src.generation()),))
         dst.db.after_copy(out)
     return copied

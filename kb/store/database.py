@@ -3,15 +3,18 @@ kb/store/sqlite.py) or PostgreSQL (``KB_DATABASE_URL``, kb/store/postgres.py), w
 statements for both.
 
 Tables: documents, sections, chunks (with their BM25 tokens), the embedding cache
-keyed by (embedder, text hash), and meta (schema version, generation, embedder).
-Each committed write bumps ``generation``; derived indexes remember the generation
-they were built from, so a crash between a commit and an index save is detected.
+keyed by (embedder, text hash), meta (schema version, generation, manifest in PostgreSQL), and
+changes: the chunk ids each generation added and removed. Each committed write bumps
+``generation``; derived indexes remember the generation they were built from, so a crash between
+a commit and an index save is detected, and an index kept elsewhere (Milvus) catches up by
+replaying the changes since its own generation instead of comparing every id.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +43,10 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 # rows every new store starts with
 FIRST_ROWS = [("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", (SCHEMA_VERSION,)),
-              ("INSERT INTO meta VALUES ('generation', '0') ON CONFLICT DO NOTHING", ())]
+              ("INSERT INTO meta VALUES ('generation', '0') ON CONFLICT DO NOTHING", ()),
+              # the change log (table changes) is complete from this generation on
+              ("INSERT INTO meta SELECT 'log_from', value FROM meta WHERE key = 'generation' ON CONFLICT DO NOTHING",
+               ())]
 
 
 def is_database_url(location: str | Path) -> bool:
@@ -112,8 +118,25 @@ class Store(Reads):
                         (key, value))
 
     @staticmethod
-    def _bump(con: Any) -> None:
+    def _bump(con: Any, added: Sequence[int] = (), removed: Sequence[int] = ()) -> None:
+        """Next generation, with the chunk ids it added and removed in the change log."""
         con.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'generation'")
+        gen = int(con.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+        rows = [(gen, int(c), 0) for c in removed] + [(gen, int(c), 1) for c in added]
+        if rows:
+            con.executemany("INSERT INTO changes VALUES (?, ?, ?)", rows)
+
+    def changes_since(self, generation: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(chunk ids added and still held, chunk ids removed) after ``generation``; None when the
+        log does not reach back that far (a store from before the log, or a copied one)."""
+        with self.reading() as con:
+            start = int(con.execute("SELECT value FROM meta WHERE key = 'log_from'").fetchone()[0])
+            if generation < start:
+                return None
+            rows = con.execute("SELECT chunk_id, added FROM changes WHERE generation > ?", (generation,)).fetchall()
+        removed = {int(r[0]) for r in rows if not r[1]}
+        added = sorted({int(r[0]) for r in rows if r[1]} - removed)  # chunk ids are never reused
+        return np.asarray(added, dtype=np.int64), np.asarray(sorted(removed), dtype=np.int64)
 
     # -- documents -----------------------------------------------------------
     def content_hash(self, path: str, parser: str | None = None) -> str | None:
@@ -141,7 +164,7 @@ class Store(Reads):
             "report": json.dumps(doc.report.to_dict(), ensure_ascii=False),
         }  # fmt: skip
         with self.write() as con:
-            self._delete(con, doc_id)
+            removed = self._delete(con, doc_id)
             con.execute(f"INSERT INTO documents ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                         list(values.values()))
             con.executemany(
@@ -157,24 +180,27 @@ class Store(Reads):
                     (doc_id, i, json.dumps(c.section, ensure_ascii=False), c.start, c.end, c.page, c.text,
                      index_hashes[i], " ".join(tokens[i])),
                 ).fetchone()[0])
-            self._bump(con)
+            self._bump(con, ids, removed or [])
         return ids
 
     def delete_document(self, doc_id: str) -> bool:
         """Remove one document; False when it was not there."""
         with self.write() as con:
-            existed = self._delete(con, doc_id)
-            if existed:
-                self._bump(con)
-        return existed
+            removed = self._delete(con, doc_id)
+            if removed is not None:
+                self._bump(con, removed=removed)
+        return removed is not None
 
     @staticmethod
-    def _delete(con: Any, doc_id: str) -> bool:
-        existed = con.execute("SELECT 1 FROM documents WHERE doc_id = ?", (doc_id,)).fetchone() is not None
+    def _delete(con: Any, doc_id: str) -> list[int] | None:
+        """Remove a document's rows; its chunk ids, or None when it was not there."""
+        if con.execute("SELECT 1 FROM documents WHERE doc_id = ?", (doc_id,)).fetchone() is None:
+            return None
+        ids = [int(r[0]) for r in con.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))]
         con.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         con.execute("DELETE FROM sections WHERE doc_id = ?", (doc_id,))
         con.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
-        return existed
+        return ids
 
     def paths_under(self, prefix: str) -> list[str]:
         """Stored document paths starting with ``prefix`` ("" for all)."""

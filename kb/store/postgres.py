@@ -42,6 +42,8 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id)",
     """CREATE TABLE IF NOT EXISTS embeddings (
     embedder TEXT NOT NULL, hash TEXT NOT NULL, vec BYTEA NOT NULL, PRIMARY KEY (embedder, hash))""",
+    "CREATE TABLE IF NOT EXISTS changes (generation BIGINT NOT NULL, chunk_id BIGINT NOT NULL, added INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS changes_generation ON changes (generation)",
 )
 TRIGRAMS = ("CREATE EXTENSION IF NOT EXISTS pg_trgm",
             "CREATE INDEX IF NOT EXISTS chunks_trgm ON chunks USING gin (text gin_trgm_ops)")
