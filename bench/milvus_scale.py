@@ -33,7 +33,7 @@ from bench.queries import load_queries
 
 ROOT = Path(__file__).resolve().parent.parent
 MILVUS_DB = "milvus.db"  # beside the index folders of one size; the .db suffix selects milvus-lite
-EFS = (64, 128, 256, 512, 1024)  # HNSW search-time ef swept for recall (the backend's default: 128)
+EFS = (64, 128, 256, 512, 1024)  # HNSW search-time ef swept for recall (the backend's default: 512)
 
 
 def own_vectors(store: Path, vecs: np.ndarray, embedder: str) -> dict:
