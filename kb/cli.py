@@ -9,29 +9,9 @@ from typing import Annotated
 
 import typer
 
+from kb.cli_common import AsOfOpt, IndexOpt, JsonOpt, app, dump_json, filters_from, open_index
 from kb.errors import KBError
-from kb.records import SearchFilters
 from kb.validity import LABELS
-
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="法治文库 fazhi-kb: search Chinese rule-of-law documents, every passage with its source.")
-
-IndexOpt = Annotated[Path | None, typer.Option("--index", help="index folder (default $KB_INDEX or indexes/default)")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
-AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="validity as of this date, YYYY-MM-DD (default today)")]
-
-
-def _open(index: Path | None, embedder: str | None = None, create: bool = False):
-    from kb.core import KnowledgeBase
-    return KnowledgeBase(index, embedder=embedder, create=create)
-
-
-def _dump(obj) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-
-
-def _filters(doc_type, region, year_from, year_to, path) -> SearchFilters:
-    return SearchFilters(doc_type=doc_type, region=region, year_from=year_from, year_to=year_to, path_prefix=path)
 
 
 @app.command()
@@ -59,7 +39,7 @@ def ingest(
         root = base
     if not targets:
         raise KBError("give files or folders to ingest (or --list FILE)")
-    kbase = _open(index, embedder, create=True)
+    kbase = open_index(index, embedder, create=True)
     labels = {"parse": "读取解析 parse", "embed": "向量化 embed", "store": "写入 store"}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   disable=as_json or not sys.stderr.isatty(), console=None, transient=False) as bar:
@@ -71,13 +51,13 @@ def ingest(
             bar.update(tasks[stage], completed=done, total=total)
         summary = kbase.ingest(targets, root=root, progress=progress, sync=sync)
     if report is not None:
-        report.write_text(json.dumps({"index": str(kbase.dir), "summary": summary.line(), "files": summary.entries()},
+        report.write_text(json.dumps({"index": str(kbase.where), "summary": summary.line(), "files": summary.entries()},
                                      ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if as_json:
-        _dump(summary.to_dict())
+        dump_json(summary.to_dict())
     else:
         err = typer.echo
-        err(f"{summary.line()}  → {kbase.dir}")
+        err(f"{summary.line()}  → {kbase.where}")
         for path, reason in summary.failed:
             err(f"  FAILED  {path}: {reason}")
         for path, reason in summary.warnings:
@@ -92,7 +72,7 @@ def ingest(
 @app.command()
 def remove(id_or_path: str, index: IndexOpt = None) -> None:
     """Delete one document (by doc_id or path) from the store and the indexes."""
-    if not _open(index).remove(id_or_path):
+    if not open_index(index).remove(id_or_path):
         raise KBError(f"no document '{id_or_path}' in this index")
     typer.echo(f"removed {id_or_path}")
 
@@ -105,10 +85,10 @@ def docs(index: IndexOpt = None, as_json: JsonOpt = False,
              help="current | superseded | repealed | expired | not_yet_effective | unknown")] = None,
          as_of: AsOfOpt = None) -> None:
     """List documents with their metadata and validity status."""
-    _total, rows = _open(index).documents(_filters(doc_type, region, None, None, None), limit=limit,
+    _total, rows = open_index(index).documents(filters_from(doc_type, region, None, None, None), limit=limit,
                                           status=status, as_of=as_of)
     if as_json:
-        _dump(rows)
+        dump_json(rows)
         return
     for r in rows:
         badge = r["status_label"] if r["level"] != "none" else ""
@@ -119,9 +99,9 @@ def docs(index: IndexOpt = None, as_json: JsonOpt = False,
 @app.command()
 def doc(id_or_path: str, index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """Show one document: metadata, text, sections and chunks."""
-    d = _open(index).document(id_or_path)
+    d = open_index(index).document(id_or_path)
     if as_json:
-        _dump(d.to_dict())
+        dump_json(d.to_dict())
         return
     for key in ("doc_id", "path", "title", "doc_type", "region", "date", "issuer", "doc_number", "level",
                 "organ", "promulgated", "effective", "expires", "status_label"):
@@ -177,19 +157,19 @@ def search(
                                                "status (default: only the version in force)")] = False,
 ) -> None:
     """Hybrid (dense + BM25) search; each hit with its citation, exact span and validity status."""
-    kbase = _open(index)
-    filters = _filters(doc_type, region, year_from, year_to, path)
+    kbase = open_index(index)
+    filters = filters_from(doc_type, region, year_from, year_to, path)
     opts = {"k": k, "mode": mode, "filters": filters, "as_of": as_of, "all_versions": all_versions}
     if query == "-":
         for line in sys.stdin:
             q = line.strip()
             hits = kbase.search(q, **opts) if q else []
-            _dump(_search_json(kbase, q, hits, as_of)) if as_json else _print_hits(hits)
+            dump_json(_search_json(kbase, q, hits, as_of)) if as_json else _print_hits(hits)
             sys.stdout.flush()
         return
     hits = kbase.search(query, **opts)
     if as_json:
-        _dump(_search_json(kbase, query, hits, as_of))
+        dump_json(_search_json(kbase, query, hits, as_of))
     elif not hits:
         typer.echo("未找到匹配的段落 (no matching passages)")
     else:
@@ -205,9 +185,9 @@ def _search_json(kbase, query: str, hits: list, as_of: str | None) -> dict:
 @app.command()
 def ask(question: str, index: IndexOpt = None, as_json: JsonOpt = False, k: int = 5, as_of: AsOfOpt = None) -> None:
     """Answer a question from the texts in force, every sentence with its citation (extractive by default)."""
-    res = _open(index).ask(question, k=k, as_of=as_of)
+    res = open_index(index).ask(question, k=k, as_of=as_of)
     if as_json:
-        _dump(res.to_dict())
+        dump_json(res.to_dict())
         return
     if res.note:
         typer.echo(f"（{res.note}）")
@@ -231,11 +211,11 @@ def compare(query: str, index: IndexOpt = None, as_json: JsonOpt = False,
     """How different regions (or types/years) wrote the same measure, side by side; with --aspects,
     --places or --matrix a comparison matrix of aspects × places, one passage a cell."""
     if aspects is not None or places is not None or matrix or export is not None:
-        _matrix(_open(index), query, aspects, places, by, as_json, export, as_of)
+        _matrix(open_index(index), query, aspects, places, by, as_json, export, as_of)
         return
-    res = _open(index).compare(query, by=by, as_of=as_of)
+    res = open_index(index).compare(query, by=by, as_of=as_of)
     if as_json:
-        _dump(res.to_dict())
+        dump_json(res.to_dict())
         return
     for g in res.groups:
         typer.echo(typer.style(f"■ {g.key}", bold=True))
@@ -249,9 +229,9 @@ def compare(query: str, index: IndexOpt = None, as_json: JsonOpt = False,
 def versions(title_or_id: Annotated[str, typer.Argument(help="a title (with or without 中华人民共和国), doc_id or path")],
              index: IndexOpt = None, as_json: JsonOpt = False, as_of: AsOfOpt = None) -> None:
     """Every version of a text: status, 公布/施行 dates and history, newest first."""
-    res = _open(index).versions(title_or_id, as_of=as_of)
+    res = open_index(index).versions(title_or_id, as_of=as_of)
     if as_json:
-        _dump(res)
+        dump_json(res)
         return
     typer.echo(f"{res['version_key']}  (as of {res['as_of']})")
     for v in res["versions"]:
@@ -275,7 +255,7 @@ def _matrix(kbase, query: str, aspects: str | None, places: str | None, by: str,
         content, _media, _name = export_matrix(kbase, m, export.suffix.lower().lstrip("."))
         export.write_bytes(content)
     if as_json:
-        _dump(m)
+        dump_json(m)
     else:
         if m["proposed"]:
             typer.echo(f"对比要点取自《{m['proposed_from']}》的章节标题（可用 --aspects 修改）：" + ",".join(m["aspects"]))
@@ -295,92 +275,8 @@ def _matrix(kbase, query: str, aspects: str | None, places: str | None, by: str,
         typer.echo(f"wrote {export}", err=True)
 
 
-@app.command()
-def reindex(
-    embedder: Annotated[str, typer.Option(help="the embedder to search the index with from now on "
-                                               "(e5-small | e5-small-fazhi | st:<model-or-path> | fake)")],
-    index: IndexOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Re-embed the stored chunk texts with another embedder and switch the index to it (no re-ingest;
-    vectors already in the embedding cache are reused). Restart servers using the index afterwards."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from kb.reindex import reindex as run_reindex
-    kbase = _open(index)
-    with Progress(TextColumn("向量化 embed"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  disable=as_json or not sys.stderr.isatty()) as bar:
-        task = bar.add_task("embed", total=None)
-        summary = run_reindex(kbase, embedder, lambda done, total: bar.update(task, completed=done, total=total))
-    if as_json:
-        _dump({"embedder": summary.embedder, "previous": summary.previous, "chunks": summary.chunks,
-               "embedded": summary.embedded, "seconds": round(summary.seconds, 2)})
-    else:
-        typer.echo(f"{summary.line()}  → {kbase.dir}")
-
-
-@app.command()
-def migrate(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
-    """Move an index's store into PostgreSQL (KB_DATABASE_URL): no file read or embedded again."""
-    from kb.migrate import migrate as run
-    from kb.settings import Settings
-    settings = Settings()
-    done = run(index or settings.index, settings)
-    _dump(done) if as_json else typer.echo(
-        f"{done['rows']['documents']} documents, {done['rows']['chunks']} chunks → {done['to']}; "
-        f"serve it with KB_DATABASE_URL set")
-
-
-@app.command(name="eval")
-def evaluate(file: Path, index: IndexOpt = None, as_json: JsonOpt = False,
-             mode: Annotated[str, typer.Option(help="hybrid | dense | lexical")] = "hybrid",
-             ask_mode: Annotated[bool, typer.Option("--ask", help="also score Q&A answers")] = False) -> None:
-    """Score a retrieval set (../shared/eval format): nDCG@10, Recall@10, MRR@10, answer-key hits."""
-    from kb.evaluate import evaluate as run_eval
-    from kb.evaluate import format_report
-    report = run_eval(_open(index), file, mode=mode, ask=ask_mode)
-    _dump(report) if as_json else typer.echo(format_report(report))
-
-
-@app.command()
-def check(index: IndexOpt = None, as_json: JsonOpt = False,
-          repair: Annotated[bool, typer.Option(help="first rebuild indexes left stale by a crash")] = True) -> None:
-    """Verify that store, FAISS and BM25 agree (every chunk in all three, nothing extra)."""
-    res = _open(index).check(repair=repair)
-    if as_json:
-        _dump(res)
-    else:
-        typer.echo(f"{'OK' if res['ok'] else 'PROBLEMS'}: {res['documents']} documents, {res['chunks']} chunks, "
-                   f"generation {res['generation']}")
-        if res.get("repaired"):
-            typer.echo(f"  repaired: {res['repaired']}")
-        for p in res["problems"]:
-            typer.echo(f"  - {p}")
-    raise typer.Exit(0 if res["ok"] else 1)
-
-
-@app.command()
-def stats(index: IndexOpt = None) -> None:
-    """Counts by type and region, embedder and index kind (JSON)."""
-    _dump(_open(index).stats())
-
-
-@app.command()
-def serve(index: IndexOpt = None, host: str = "127.0.0.1", port: int = 8000,
-          mcp: Annotated[bool, typer.Option("--mcp", help="also serve the MCP tools at /mcp (streamable HTTP)")]
-          = False) -> None:
-    """Serve the web page and the JSON API."""
-    import uvicorn
-
-    from api.app import create_app
-    uvicorn.run(create_app(_open(index), mcp=mcp, host=host), host=host, port=port)
-
-
-@app.command(name="mcp")
-def mcp_stdio(index: IndexOpt = None) -> None:
-    """Serve read-only MCP tools (search, get_passage, get_document, ask, compare) over stdio, for assistants."""
-    from kb.mcp_server import run_stdio
-    run_stdio(_open(index))
+# the index-administration commands register after these, so `kb --help` lists them last
+from kb import cli_admin  # noqa: E402,F401
 
 
 def main() -> None:
