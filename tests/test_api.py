@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -342,7 +343,9 @@ def test_handlers_run_in_the_threadpool(client):
 def test_web_page_is_served(client):
     page = client.get("/")
     assert page.status_code == 200 and "法治文库" in page.text
-    for asset in ("/static/app.js", "/static/style.css"):
+    scripts = re.findall(r'<script src="(/static/[^"]+)"', page.text)
+    assert scripts == ["/static/app.js", "/static/results.js", "/static/answers.js", "/static/basket.js"]
+    for asset in (*scripts, "/static/style.css"):
         assert client.get(asset).status_code == 200
     assert "http" not in page.text.replace("http-equiv", "")  # nothing fetched from outside the intranet
 
