@@ -69,7 +69,8 @@ def sync(store: Store, embedder: Embedder, vectors, keywords, full: bool = False
     if marker == generation and not full:
         vectors.generation = keywords.generation = generation
         return generation
-    delta = store.changes_since(marker) if marker >= 0 and not full else None
+    # a marker ahead of the store (the store restored from an older backup) is not replayed either
+    delta = store.changes_since(marker) if 0 <= marker < generation and not full else None
     if delta is not None:  # replay what changed since the marker (idempotent: a crash mid-way replays)
         new_v, gone = delta
         new_k = new_v

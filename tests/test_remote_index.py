@@ -130,3 +130,16 @@ def test_reindex_refills_the_milvus_vectors_from_the_cache(tmp_path, corpus):
     reopened = KnowledgeBase(tmp_path / "idx", settings=settings(tmp_path), create=False)
     assert reopened.manifest.embedder == "fake:32" and ranked(reopened, "听证", "hybrid") == ranked(kb, "听证", "hybrid")
     assert reindex(kb, "fake").embedded == 0  # back again: every vector is cached
+
+
+def test_a_store_older_than_milvus_is_compared_whole(tmp_path, corpus):
+    kb = KnowledgeBase(tmp_path / "idx", embedder="fake", settings=settings(tmp_path))
+    kb.ingest([corpus], root=corpus)
+    kb.remote[0].set_marker(kb.store.generation() + 5)  # as after restoring the store from a backup
+    extra = kb.store.chunk_ids_of([kb.store.find_doc_id("a.md")])
+    with kb.store.write() as con:  # the backup lacks a.md, which Milvus still holds
+        con.execute("DELETE FROM chunks WHERE doc_id = ?", (kb.store.find_doc_id("a.md"),))
+        con.execute("DELETE FROM documents WHERE path = 'a.md'")
+    kb2 = KnowledgeBase(tmp_path / "idx", embedder="fake", settings=settings(tmp_path))
+    kb2.snapshot()
+    assert not np.isin(extra, kb2.remote[0].ids()).any() and kb2.check(repair=False)["ok"]
