@@ -86,7 +86,7 @@ def docs(index: IndexOpt = None, as_json: JsonOpt = False,
          as_of: AsOfOpt = None) -> None:
     """List documents with their metadata and validity status."""
     _total, rows = open_index(index).documents(filters_from(doc_type, region, None, None, None), limit=limit,
-                                          status=status, as_of=as_of)
+                                               status=status, as_of=as_of)
     if as_json:
         dump_json(rows)
         return

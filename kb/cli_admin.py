@@ -30,7 +30,7 @@ def reindex(
         summary = run_reindex(kbase, embedder, lambda done, total: bar.update(task, completed=done, total=total))
     if as_json:
         dump_json({"embedder": summary.embedder, "previous": summary.previous, "chunks": summary.chunks,
-               "embedded": summary.embedded, "seconds": round(summary.seconds, 2)})
+                   "embedded": summary.embedded, "seconds": round(summary.seconds, 2)})
     else:
         typer.echo(f"{summary.line()}  → {kbase.where}")
 
