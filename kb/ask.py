@@ -284,3 +284,17 @@ def answer(question: str, hits: list[Hit], embedder, *, max_sentences: int = MAX
         reason = type(exc).__name__ if not str(exc) else f"{type(exc).__name__}: {exc}"
         note = f"生成式回答不可用（{reason[:200]}），已改用摘录式回答。"
         return replace(result, mode="extractive_fallback", note=note)
+
+
+def name_quoted(out: AskResult, passage: Callable[[str, int, int], dict]) -> AskResult:
+    """Cite what is quoted (第二十五条), not the whole window shown around it (第二十五条至第二十九条),
+    and warn when every text quoted is repealed or expired. ``passage``: KnowledgeBase.passage."""
+    for c in out.citations:
+        if c.highlights:
+            lo, hi = c.highlights[0][0], max(e for _, e in c.highlights)
+            c.citation = passage(c.doc_id, c.start + lo, c.start + hi)["citation"]
+    cited = {c.doc_id: c.status for c in out.citations}
+    if cited and all(s in ("repealed", "expired") for s in cited.values()):
+        out.note = "所引依据均已废止或失效，仅供参考 (every text quoted is repealed or expired)"
+        out.answer = "【注意：以下依据均已废止或失效】" + out.answer
+    return out

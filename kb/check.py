@@ -81,7 +81,7 @@ def _check_remote(kb: KnowledgeBase, repair: bool) -> dict:
     before, gen = vectors.marker(), kb.store.generation()
     repaired = None
     if repair and (before != gen or remote_index.problems(kb.store, vectors, keywords)):
-        with kb._write_lock, kb._file_lock():  # every id compared: also what went missing otherwise
+        with kb._write_lock, kb.store.ingest_lock():  # every id compared: also what went missing otherwise
             remote_index.sync(kb.store, kb.embedder, vectors, keywords, full=True)
         kb._snap = None
         repaired = f"Milvus was at generation {before} (or missed chunks), brought level with {gen}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 from kb import catalog, indexer, remote_index
@@ -93,7 +92,7 @@ class KnowledgeBase:
             if indexer.current(snap, gen):
                 return snap
             if self.remote:
-                with self._file_lock(blocking=snap is None) as got:
+                with self.store.ingest_lock(blocking=snap is None) as got:
                     if got:
                         self._snap = snap = self._remote_snapshot()
                 assert snap is not None  # blocking on a first open: the lock was taken
@@ -105,7 +104,7 @@ class KnowledgeBase:
                 if loaded is not None:
                     snap = loaded
             if not indexer.current(snap, gen):
-                with self._file_lock(blocking=snap is None) as got:
+                with self.store.ingest_lock(blocking=snap is None) as got:
                     if got:
                         snap = indexer.build(self.store, self.embedder, snap, self.settings.flat_max)
                         indexer.save(snap, self.dir)
@@ -113,11 +112,6 @@ class KnowledgeBase:
             assert snap is not None  # without a snapshot the lock above was waited for
             self._snap = snap
             return snap
-
-    def _file_lock(self, blocking: bool = True) -> AbstractContextManager[bool]:
-        """Cross-process writer lock (CLI ingest while the server runs): a lock file beside a
-        SQLite store, an advisory lock in PostgreSQL."""
-        return self.store.ingest_lock(blocking)
 
     def _load_manifest(self) -> Manifest | None:
         if self.store.kind == "sqlite":
@@ -151,7 +145,7 @@ class KnowledgeBase:
 
     def _sync(self, folders, summary: IngestSummary) -> None:
         from kb.sync import stale
-        with self._write_lock, self._file_lock():
+        with self._write_lock, self.store.ingest_lock():
             gone, refused = stale(self.store.paths_under, folders)
             summary.failed += refused
             for path in gone:
@@ -167,27 +161,14 @@ class KnowledgeBase:
         return self._ingest_docs(items, IngestSummary(), progress, total=len(files))
 
     def _ingest_docs(self, items, summary: IngestSummary, progress: ProgressFn | None, total: int) -> IngestSummary:
-        from ingest import PARSER_VERSION, IngestError
+        from ingest import PARSER_VERSION
+        from kb.files import parse_changed
         prog = progress or (lambda *a: None)
-        docs = []
-        for i, (rel, parse) in enumerate(items, 1):
-            try:
-                doc = parse()
-                if doc is not None:
-                    doc.path = rel
-                if doc is None or self.store.content_hash(rel, PARSER_VERSION) == doc.content_hash:
-                    summary.unchanged.append(rel)
-                else:
-                    docs.append(doc)
-            except IngestError as e:
-                summary.failed.append((rel, e.reason))
-            except Exception as e:  # noqa: BLE001 — one bad file never stops the others
-                summary.failed.append((rel, f"unexpected error: {type(e).__name__}: {e}"))
-            prog("parse", i, total)
+        docs = parse_changed(self.store, items, summary, prog, total)
         if not docs:
             self.snapshot()  # completes any interrupted earlier work
             return summary
-        with self._write_lock, self._file_lock():
+        with self._write_lock, self.store.ingest_lock():
             texts = [[indexer.index_text(d.title, c.section, c.text) for c in d.chunks] for d in docs]
             flat = [t for ts in texts for t in ts]
             done = [0]
@@ -233,7 +214,7 @@ class KnowledgeBase:
             self.save_manifest()
 
     def remove(self, id_or_path: str) -> bool:
-        with self._write_lock, self._file_lock():
+        with self._write_lock, self.store.ingest_lock():
             doc_id = self.store.find_doc_id(id_or_path)
             if doc_id is None:
                 return False
@@ -274,21 +255,12 @@ class KnowledgeBase:
         return self._batcher(text)
 
     def ask(self, question: str, k: int = 5, as_of: str | None = None) -> AskResult:
-        from kb.ask import answer, gather
+        from kb.ask import answer, gather, name_quoted
         hits = gather(question, lambda q, n: self.search(q, k=n, as_of=as_of), k)
         out = answer(question, hits, self.embedder, settings=self.settings,
                      query_vector=self._query_vector(question.strip()),
                      vectors=lambda texts: indexer.passage_vectors(self.store, self.embedder, texts))
-        for c in out.citations:
-            # name what is quoted (第二十五条), not the whole window shown around it (第二十五条至第二十九条)
-            if c.highlights:
-                lo, hi = c.highlights[0][0], max(e for _, e in c.highlights)
-                c.citation = self.passage(c.doc_id, c.start + lo, c.start + hi)["citation"]
-        cited = {c.doc_id: c.status for c in out.citations}
-        if cited and all(s in ("repealed", "expired") for s in cited.values()):
-            out.note = "所引依据均已废止或失效，仅供参考 (every text quoted is repealed or expired)"
-            out.answer = "【注意：以下依据均已废止或失效】" + out.answer
-        return out
+        return name_quoted(out, self.passage)
 
     def compare(self, query: str, by: str = "region", filters: SearchFilters | None = None,
                 as_of: str | None = None) -> CompareResult:

@@ -7,9 +7,11 @@ directly: its file name). Unsupported files are reported as skipped, never silen
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ingest import PARSER_VERSION, SUPPORTED_SUFFIXES, Document, parse_file
+from ingest import PARSER_VERSION, SUPPORTED_SUFFIXES, Document, IngestError, parse_file
+from kb.records import IngestSummary
 from kb.store import Store
 from kb.sync import Folder
 
@@ -51,6 +53,28 @@ def parse_if_changed(store: Store, path: Path, rel: str, max_bytes: int) -> Docu
         except OSError:
             pass  # parse_file reports it with a clear reason
     return parse_file(path, rel, max_bytes=max_bytes)
+
+
+def parse_changed(store: Store, items: Iterable[tuple[str, Callable[[], Document | None]]],
+                  summary: IngestSummary, progress: Callable[[str, int, int], None], total: int) -> list[Document]:
+    """Parse each (identity, parse) item; the documents that differ from what the store holds.
+    Unchanged and failed files go into ``summary``: one bad file never stops the others."""
+    docs = []
+    for i, (rel, parse) in enumerate(items, 1):
+        try:
+            doc = parse()
+            if doc is not None:
+                doc.path = rel
+            if doc is None or store.content_hash(rel, PARSER_VERSION) == doc.content_hash:
+                summary.unchanged.append(rel)
+            else:
+                docs.append(doc)
+        except IngestError as e:
+            summary.failed.append((rel, e.reason))
+        except Exception as e:  # noqa: BLE001 — reported per file, with its type
+            summary.failed.append((rel, f"unexpected error: {type(e).__name__}: {e}"))
+        progress("parse", i, total)
+    return docs
 
 
 def relative(path: Path, root: Path) -> str:

@@ -63,7 +63,7 @@ def reindex(kb: KnowledgeBase, embedder: str | Embedder,
         _switch_milvus(kb, new)
         return ReindexSummary(new.name, previous, len(ids), embedded, time.time() - t0)
     snap = kb.snapshot()
-    with kb._write_lock, kb._file_lock():
+    with kb._write_lock, kb.store.ingest_lock():
         (kb.dir / indexer.DERIVED).unlink(missing_ok=True)
         kb.manifest = replace(kb.manifest, embedder=new.name, dim=new.dim, package_version=package_version())
         kb.save_manifest()
@@ -88,7 +88,7 @@ def _switch_milvus(kb: KnowledgeBase, new: Embedder) -> None:
     then names; the keyword collection is kept as it is."""
     from kb import remote_index
     assert kb.remote is not None
-    with kb._write_lock, kb._file_lock():
+    with kb._write_lock, kb.store.ingest_lock():
         kb.remote[0].drop()
         kb.manifest = replace(kb.manifest, embedder=new.name, dim=new.dim, package_version=package_version())
         kb.save_manifest()
