@@ -43,9 +43,9 @@ def run(index: Path, dev: Path, passes: int = 2, show: bool = False) -> dict:
             t0 = time.perf_counter()
             res = kb.ask(rec["query"])
             ms = 1000 * (time.perf_counter() - t0)
-            rows.append({"id": rec["id"], "ms": round(ms, 1), "hit": answer_hit(res["answer"], rec)})
+            rows.append({"id": rec["id"], "ms": round(ms, 1), "hit": answer_hit(res.answer, rec)})
             if show and n == 0:
-                log(f"{rec['id']} {rec['query']} hit={rows[-1]['hit']} {ms:.0f} ms\n    {res['answer']}")
+                log(f"{rec['id']} {rec['query']} hit={rows[-1]['hit']} {ms:.0f} ms\n    {res.answer}")
         ms = np.asarray([r["ms"] for r in rows])
         summary = {"pass": n + 1, "p50_ms": round(float(np.percentile(ms, 50)), 1),
                    "p90_ms": round(float(np.percentile(ms, 90)), 1),

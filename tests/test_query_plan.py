@@ -134,6 +134,23 @@ def test_comparison_spreads_the_page_over_provinces(fake_kb):
     assert len(set(provinces[:4])) == 4, provinces  # 全国, 河南, 广东, 山东 before any second one
 
 
+def test_requirement_questions_lean_on_meaning_but_definitions_do_not(fake_kb, monkeypatch):
+    import kb.search as search_module
+    real, seen = search_module.get_fusion, []
+
+    def spy(name):
+        def fuse(runs, weights):
+            seen.append(tuple(weights))
+            return real(name)(runs, weights)
+        return fuse
+    monkeypatch.setattr(search_module, "get_fusion", spy)
+    for query in ("重大行政决策草案需经哪些程序", "什么是重大行政决策", "优化营商环境"):
+        fake_kb.search(query, k=3)
+    cfg = fake_kb.search_config
+    assert cfg.requirement_weights != cfg.weights
+    assert seen == [cfg.requirement_weights, cfg.weights, cfg.weights]
+
+
 def test_query_plan_in_cli_json(fake_kb):
     proc = subprocess.run([str(KB_SCRIPT), "search", "上海 2023年 条例 讲话素材", "--json", "-k", "3",
                            "--as-of", AS_OF, "--index", str(fake_kb.dir)], capture_output=True, text=True, timeout=120)
