@@ -134,6 +134,28 @@ def test_comparison_spreads_the_page_over_provinces(fake_kb):
     assert len(set(provinces[:4])) == 4, provinces  # 全国, 河南, 广东, 山东 before any second one
 
 
+def test_a_page_with_few_documents_fills_with_their_further_passages(tmp_path):
+    """One passage per document for a comparison, until every document is shown; then further
+    passages of the same documents fill the page instead of leaving it half empty."""
+    from kb.core import KnowledgeBase
+    from kb.search import SearchConfig
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for place in ("北京市", "上海市"):
+        body = "\n\n".join(f"第{n}条 {place}矛盾纠纷多元化解工作应当坚持调解优先，第{n}项措施由有关部门负责落实。"
+                           for n in "一二三四五六")
+        (src / f"{place}矛盾纠纷多元化解条例.txt").write_text(f"{place}矛盾纠纷多元化解条例\n\n{body}\n",
+                                                             encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "idx", embedder="fake", search_config=SearchConfig(window=0))
+    kb.ingest([src])
+    hits = kb.search("各地矛盾纠纷多元化解条例对比", k=4)
+    kb.close()
+    titles = [h.title for h in hits]
+    assert len(hits) == 4, titles
+    assert len(set(titles[:2])) == 2, titles  # each document once before any is shown twice
+
+
 def test_requirement_questions_lean_on_meaning_but_definitions_do_not(fake_kb, monkeypatch):
     import kb.search as search_module
     real, seen = search_module.get_fusion, []
