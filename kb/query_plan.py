@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from kb.search import SearchConfig
     from kb.store import Store
 
-KINDS = ("spread", "intent", "kind", "years", "year", "range")
+KINDS = ("spread", "intent", "opening", "kind", "years", "year", "range")
 INTENT_LABELS = {"compare": "对比", "material": "素材", "requirement": "规定要求", "lookup": "查找"}
 # a year as officials write it in a query: four digits from 1949 to 2099
 _YEAR = r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)"
@@ -89,7 +89,7 @@ def parse_cues(text: str, name: str = "kb/data/query_cues.tsv") -> dict[str, lis
         if cols[0] not in table or len(cols) < 2 or not cols[1]:
             raise ValueError(f"{name} line {n}: expected one of {', '.join(KINDS)} and a word, got {cols!r}")
         value = cols[2] if len(cols) > 2 else ""
-        if cols[0] == "intent" and value not in ("compare", "material", "-"):
+        if cols[0] in ("intent", "opening") and value not in ("compare", "material", "-"):
             raise ValueError(f"{name} line {n}: an intent row names compare, material or -, got {value!r}")
         if cols[0] in ("years", "year") and not value.isdigit():
             raise ValueError(f"{name} line {n}: a {cols[0]} row needs a number of years, got {value!r}")
@@ -116,6 +116,11 @@ def _found(query: str, rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
                 out.append((word, value))
                 break
     return out
+
+
+def _asks(query: str) -> bool:
+    """The query is a question: a question word (data/question_words.tsv), 吗 or a question mark."""
+    return any(w in query for w in question_words()) or any(c in query for c in "吗？?")
 
 
 @cache
@@ -168,6 +173,10 @@ def plan(query: str, as_of: str | None = None) -> QueryPlan:
             asking = [w for w, kind in question_words().items() if kind == "list" and w in query]
             asking += [row[0] for row in answer_rules()["define"] if row[0] in query]
             out.intent, out.cues = "requirement", rule or [w for w, _ in _found(query, [(w, "") for w in asking])]
+        elif not _asks(query):  # a query that opens like a policy line (坚持…, 推进…) asks for that line
+            opening = [(w, v) for w, v in table["opening"] if query.lstrip().startswith(w)]
+            if opening:
+                out.intent, out.cues = opening[0][1], [opening[0][0]]
     for word, value in _found(query, table["kind"]):
         if value == "-" or (out.intent == "material" and any(word in m for m in material)):
             continue  # 征求意见 is no 意见; 讲话素材: the speech being written, not a kind of source

@@ -80,6 +80,11 @@ def test_kinds(query, kinds, doc_type):
     ("各地信访事项办理期限规定", "compare"),  # compare wins over the requirement word 期限
     ("党政主要负责人抓法治建设", "lookup"),  # 负责人 holds the rule word 负责 but asks no rule
     ("拍板拍错了人调走了还追责吗", "lookup"),
+    ("推进严格规范公正文明执法", "material"),  # opens like a policy line and asks nothing
+    ("全面推行行政执法公示制度吗", "lookup"),  # the same opening, asked as a question
+    ("坚持什么原则", "lookup"),
+    ("推进政务公开有哪些要求", "requirement"),
+    ("行政执法全面推行公示制度", "lookup"),  # the word inside, not at the opening
 ])
 def test_intents(query, intent):
     assert plan(query, AS_OF).intent == intent
