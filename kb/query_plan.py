@@ -89,8 +89,10 @@ def parse_cues(text: str, name: str = "kb/data/query_cues.tsv") -> dict[str, lis
         if cols[0] not in table or len(cols) < 2 or not cols[1]:
             raise ValueError(f"{name} line {n}: expected one of {', '.join(KINDS)} and a word, got {cols!r}")
         value = cols[2] if len(cols) > 2 else ""
-        if cols[0] in ("intent", "opening") and value not in ("compare", "material", "-"):
+        if cols[0] == "intent" and value not in ("compare", "material", "-"):
             raise ValueError(f"{name} line {n}: an intent row names compare, material or -, got {value!r}")
+        if cols[0] == "opening" and value not in ("compare", "material"):
+            raise ValueError(f"{name} line {n}: an opening row names compare or material, got {value!r}")
         if cols[0] in ("years", "year") and not value.isdigit():
             raise ValueError(f"{name} line {n}: a {cols[0]} row needs a number of years, got {value!r}")
         if cols[0] == "kind" and value != "-" and not all(t.strip() for t in value.split(",")):

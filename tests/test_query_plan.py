@@ -112,6 +112,8 @@ def test_cue_table_is_well_formed():
         parse_cues("years\t近三年\tthree\n")
     with pytest.raises(ValueError, match="line 1: expected one of"):
         parse_cues("place\t上海\n")
+    with pytest.raises(ValueError, match="line 1: an opening row names compare or material"):
+        parse_cues("opening\t坚持\t-\n")
 
 
 def test_a_named_place_ranks_up_but_filters_nothing(fake_kb):
