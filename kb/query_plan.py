@@ -18,7 +18,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from ingest.region import mentions
-from kb.answer_rules import NOT_NORMATIVE, answer_rules, question_words, rank_of
+from kb.answer_rules import NOT_NORMATIVE, TIME_EXPR, answer_rules, question_words, rank_of
 from kb.answer_rules import intent as question_intent
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ class QueryPlan:
     doc_types: list[str] = field(default_factory=list)  # the doc_type values they stand for
     intent: str = "lookup"  # compare | material | requirement | lookup
     cues: list[str] = field(default_factory=list)  # the words that decided the intent
+    duration: bool = False  # asks how long (多久, 期限, 几日): passages stating a period rank up
 
     def to_dict(self) -> dict:
         return {**asdict(self), "label": self.label()}
@@ -59,6 +60,8 @@ class QueryPlan:
             parts.append("类型：" + "、".join(self.kinds))
         if self.intent != "lookup":
             parts.append("意图：" + INTENT_LABELS[self.intent])
+        if self.duration:
+            parts.append("问：期限")
         return " · ".join(parts)
 
     def names_place(self, region: str) -> bool:
@@ -160,6 +163,8 @@ def plan(query: str, as_of: str | None = None) -> QueryPlan:
     out.places = list(dict.fromkeys(mentions(query)))
     out.spread = bool(_found(query, [(w, "") for w, _ in table["spread"]]))
     out.year_from, out.year_to = years(query, as_of)
+    asked = question_intent(query)
+    out.duration = asked.timing
     intents = _found(query, table["intent"])
     compare = [w for w, v in intents if v == "compare"] + [w for w, _ in table["spread"] if w in query]
     material = [w for w, v in intents if v == "material"]
@@ -168,7 +173,6 @@ def plan(query: str, as_of: str | None = None) -> QueryPlan:
     elif material:
         out.intent, out.cues = "material", material
     else:
-        asked = question_intent(query)
         stops = [(w, v) for w, v in table["intent"] if v == "-"]  # 负责人 hides the rule word 负责
         rule = [w for w, v in _found(query, [(r[0], "") for r in answer_rules()["rule"]] + stops) if v != "-"]
         if rule or asked.listing or asked.term:  # lists (哪几种) and definitions (什么是) ask for rules too
@@ -191,21 +195,27 @@ def priors(store: Store, fused: list[tuple[int, float]], qp: QueryPlan, cfg: Sea
            top: int, floor: float = 0.0) -> list[tuple[int, float]]:
     """Scale the scores of the first ``top`` candidates (their height above ``floor``) by what the
     query plan asks for: the places, years and kinds it names, and its intent's preferred texts
-    (material: not legal texts; requirement: normative texts by level). Soft: nothing is dropped."""
+    (material: not legal texts; requirement: normative texts by level), and for a question of how
+    long, passages that state a period (十五日, ２４小时, 二年). Soft: nothing is dropped."""
     place = cfg.place_boost != 1.0 and bool(qp.places)
     year = cfg.year_boost != 1.0 and (qp.year_from is not None or qp.year_to is not None)
     kind = cfg.kind_boost != 1.0 and bool(qp.kinds)
     material = cfg.material_legal != 1.0 and qp.intent == "material"
     requirement = qp.intent == "requirement" and (cfg.requirement_other != 1.0 or bool(cfg.requirement_level_step))
-    if not (place or year or kind or material or requirement):
+    duration = qp.duration and cfg.duration_boost != 1.0
+    if not (place or year or kind or material or requirement or duration):
         return fused
     head, tail = fused[:top], fused[top:]
     docs = store.chunk_docs([c for c, _ in head])
+    texts = {c: r["text"] for c, r in store.chunk_rows(c for c, _ in head).items()} if duration else {}
     out = []
     for c, s in head:
         d = docs.get(c)
         if d is not None:
-            s = floor + (s - floor) * _factor(d, qp, cfg, place, year, kind, material, requirement)
+            f = _factor(d, qp, cfg, place, year, kind, material, requirement)
+            if duration and TIME_EXPR.search(texts.get(c, "")):
+                f *= cfg.duration_boost
+            s = floor + (s - floor) * f
         out.append((c, s))
     out.sort(key=lambda cs: -cs[1])
     return out + tail

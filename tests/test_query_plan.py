@@ -95,7 +95,21 @@ def test_label_names_what_was_read():
     assert p.label() == "按地区：上海市 · 年份：2023 · 类型：条例 · 意图：素材"
     assert plan("重大行政决策", AS_OF).label() == ""
     assert set(p.to_dict()) == {"places", "spread", "year_from", "year_to", "kinds", "doc_types", "intent", "cues",
-                                "label"}
+                                "duration", "label"}
+    assert plan("行政处罚听证要在几日内提出", AS_OF).label() == "意图：规定要求 · 问：期限"
+
+
+@pytest.mark.parametrize("query, duration", [
+    ("大型企业拖欠中小企业货款多久必须付", True),
+    ("行政许可决定作出期限", True),
+    ("公务员受记过处分期间多长", True),
+    ("行政处罚的追责时效", True),
+    ("收到罚款决定书后多少日内缴纳", True),
+    ("公职人员政务处分有哪几种", False),
+    ("重大行政决策程序", False),
+])
+def test_questions_of_how_long(query, duration):
+    assert plan(query, AS_OF).duration is duration
 
 
 def test_cue_table_is_well_formed():
@@ -161,6 +175,31 @@ def test_a_page_with_few_documents_fills_with_their_further_passages(tmp_path):
     titles = [h.title for h in hits]
     assert len(hits) == 4, titles
     assert len(set(titles[:2])) == 2, titles  # each document once before any is shown twice
+
+
+def test_a_question_of_how_long_ranks_passages_stating_a_period_up():
+    """Of two articles of one law, the one saying within how many days leads for 多久, by the
+    configured factor; other questions keep the order."""
+    from kb.query_plan import priors
+    from kb.search import SearchConfig
+
+    class Store:  # the two reads priors makes
+        texts = {1: "第一条 大型企业不得拖欠中小企业货款。", 2: "第二条 应当自货物交付之日起30日内支付款项。"}
+
+        def chunk_docs(self, ids):
+            return {c: {"doc_id": "d", "doc_type": "regulation", "level": "行政法规", "region": "全国",
+                        "year": 2025, "title": "保障中小企业款项支付条例"} for c in ids}
+
+        def chunk_rows(self, ids):
+            return {c: {"text": self.texts[c]} for c in ids}
+
+    cfg = SearchConfig()
+    fused = [(1, 1.0), (2, 0.8)]
+    asked = priors(Store(), fused, plan("大型企业拖欠中小企业货款多久必须付", AS_OF), cfg, 10)
+    assert [c for c, _ in asked] == [2, 1]
+    assert dict(asked)[2] / dict(asked)[1] == pytest.approx(0.8 * cfg.duration_boost)
+    other = priors(Store(), fused, plan("大型企业拖欠中小企业货款有什么规定", AS_OF), cfg, 10)
+    assert [c for c, _ in other] == [1, 2]
 
 
 def test_requirement_questions_lean_on_meaning_but_definitions_do_not(fake_kb, monkeypatch):

@@ -63,7 +63,8 @@ class QueryPlanOut(BaseModel):
     intent: Literal["compare", "material", "requirement", "lookup"] = Field(
         description="compare (各地/对比), material (素材/提法: quotable lines), requirement (应当/期限/哪些), lookup")
     cues: list[str] = Field(description="the words of the query that decided the intent")
-    label: str = Field(description="one line for display: 按地区：上海市 · 年份：2023 · 类型：条例 · 意图：素材")
+    duration: bool = Field(description="the query asks how long (多久, 期限, 几日): passages stating a period rank up")
+    label: str = Field(description="one line for display: 按地区：上海市 · 年份：2023 · 类型：条例 · 意图：素材 · 问：期限")
 
 
 class SearchOut(BaseModel):
