@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from dataclasses import replace
@@ -157,24 +158,29 @@ def test_comparison_spreads_the_page_over_provinces(fake_kb):
 
 def test_a_page_with_few_documents_fills_with_their_further_passages(tmp_path):
     """One passage per document for a comparison, until every document is shown; then further
-    passages of the same documents fill the page instead of leaving it half empty."""
+    passages of the same documents fill the page instead of leaving it half empty, beyond the
+    two a document that bound the candidate list."""
     from kb.core import KnowledgeBase
     from kb.search import SearchConfig
 
     src = tmp_path / "src"
     src.mkdir()
+    rng = random.Random(7)
+    words = [chr(c) for c in range(0x4E00 + 3000, 0x4E00 + 3400)]  # filler no two articles share much of
     for place in ("北京市", "上海市"):
-        body = "\n\n".join(f"第{n}条 {place}矛盾纠纷多元化解工作应当坚持调解优先，第{n}项措施由有关部门负责落实。"
+        body = "\n\n".join(f"第{n}条 {place}矛盾纠纷多元化解工作应当坚持调解优先。" + "".join(rng.sample(words, 300)) + "。"
                            for n in "一二三四五六")
         (src / f"{place}矛盾纠纷多元化解条例.txt").write_text(f"{place}矛盾纠纷多元化解条例\n\n{body}\n",
                                                              encoding="utf-8")
     kb = KnowledgeBase(tmp_path / "idx", embedder="fake", search_config=SearchConfig(window=0))
     kb.ingest([src])
-    hits = kb.search("各地矛盾纠纷多元化解条例对比", k=4)
+    hits = kb.search("各地矛盾纠纷多元化解条例对比", k=8)
     kb.close()
     titles = [h.title for h in hits]
-    assert len(hits) == 4, titles
+    assert len(hits) == 8, titles
     assert len(set(titles[:2])) == 2, titles  # each document once before any is shown twice
+    spans = [(h.doc_id, h.start) for h in hits]
+    assert len(set(spans)) == 8, spans  # eight different passages
 
 
 def test_a_question_of_how_long_ranks_passages_stating_a_period_up():
