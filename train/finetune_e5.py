@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import inspect
 import json
 import random
 import sys
@@ -40,10 +41,14 @@ class Frozen:
     def __init__(self, bert, tok: E5Tokenizer, n_frozen: int) -> None:
         self.bert, self.tok, self.n_frozen = bert, tok, n_frozen
         self.states: dict[tuple[str, str], torch.Tensor] = {}
+        self._mask_args = inspect.signature(bert._create_attention_masks).parameters
 
     def run_layers(self, hidden: torch.Tensor, mask: torch.Tensor, layers) -> torch.Tensor:
+        # transformers 5.x added position_ids (unused by an encoder); 4.x has no such argument
+        extra = {"position_ids": None} if "position_ids" in self._mask_args else {}
         am, _ = self.bert._create_attention_masks(attention_mask=mask, encoder_attention_mask=None,
-                                                  embedding_output=hidden, encoder_hidden_states=None, cache=None)
+                                                  embedding_output=hidden, encoder_hidden_states=None, cache=None,
+                                                  **extra)
         for layer in layers:
             out = layer(hidden, attention_mask=am)
             hidden = out[0] if isinstance(out, tuple) else out

@@ -14,7 +14,7 @@ Each pair gets a hard negative: the other passage of the same document that BM25
 kb.tokenize) ranks highest for the query. Files listed in the eval corpus list are never read.
 
     python -m train.mine_pairs --corpus ../shared/corpus --exclude ../shared/eval/eval_corpus.txt \
-        --out train/pairs.jsonl [--seed 13]
+        --out train/pairs.jsonl [--seed 13 --scale 1]
 """
 
 from __future__ import annotations
@@ -158,7 +158,9 @@ def main() -> None:
     p.add_argument("--exclude", type=Path, required=True, help="eval corpus list: paths relative to --corpus")
     p.add_argument("--out", type=Path, default=Path("train/pairs.jsonl"))
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--scale", type=float, default=1.0, help="keep this many times the default pairs of each kind")
     a = p.parse_args()
+    caps = {kind: int(n * a.scale) for kind, n in CAPS.items()}
     rng = random.Random(a.seed)
     excluded = set(a.exclude.read_text(encoding="utf-8").split())
     files = sorted(f for f in a.corpus.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
@@ -185,13 +187,13 @@ def main() -> None:
     chosen = []
     for kind, items in sorted(by_kind.items()):
         rng.shuffle(items)
-        chosen += items[:CAPS[kind]]
+        chosen += items[:caps[kind]]
     rng.shuffle(chosen)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     with a.out.open("w", encoding="utf-8") as f:
         for pr in chosen:
             f.write(json.dumps(pr, ensure_ascii=False) + "\n")
-    summary = {k: min(len(v), CAPS[k]) for k, v in sorted(by_kind.items())}
+    summary = {k: min(len(v), caps[k]) for k, v in sorted(by_kind.items())}
     print(json.dumps({"files": len(files), "documents": len(docs), "mined": {k: len(v) for k, v in by_kind.items()},
                       "kept": summary, "total": len(chosen)}, ensure_ascii=False))
 
