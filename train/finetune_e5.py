@@ -192,7 +192,7 @@ def main() -> None:
             opt.step()
             sched.step()
             step += 1
-            losses.append(float(loss))
+            losses.append(loss.item())
             if step % 20 == 0:
                 log(f"epoch {epoch} step {step}/{total} loss {np.mean(losses[-20:]):.4f}")
         scores = heldout_scores(frozen, top, held)
