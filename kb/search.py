@@ -63,7 +63,7 @@ class SearchConfig:
     # then lost its defining article (bench/ask_lookups.jsonl 18/18 → 17/18)
     requirement_weights: tuple[float, float] = (0.6, 0.4)
     # a question of how long (多久, 期限, 几日): a passage stating a period (十五日, ２４小时) ranks up.
-    # Dev lookup 0.841 → 0.867 (d011, d017, d027 up, none down; the same from 1.5 to 3.0, 1.4: 0.843)
+    # Dev lookup 0.841 → 0.867 (three queries up, none down; the same from 1.5 to 3.0, 1.4: 0.843)
     duration_boost: float = 1.5
     # comparison requests: one passage per province while other provinces have candidates
     # (dev compare 0.704 → 0.717; per region string 0.709; two per province 0.688)
@@ -78,7 +78,9 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
     """``validity``: statuses on the date asked about; without ``all_versions`` only the version of
     each text in force is shown, the others ride on its hit as ``versions``. ``window``: widen hits up
     to this many characters (default: the config's; 0 = the matched chunk alone, as the comparison
-    matrix quotes one provision a cell)."""
+    matrix quotes one provision a cell). ``per_doc``: at most this many passages of one document;
+    by default the intent's number, and a page still short once every document is shown fills
+    with their further passages."""
     cfg = config or SearchConfig()
     if mode not in MODES:
         raise InvalidInput(f"mode '{mode}' is not one of: {', '.join(MODES)}")
@@ -96,6 +98,7 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
     if not terms and not pq.phrases:
         return []  # only punctuation or function words: nothing to look for
     qp = query_plan or plan(query, validity.as_of if validity is not None else None)
+    fill = per_doc is None  # a cap the caller sets holds (kb.compare: each document's best passage)
     if per_doc is None:
         per_doc = (cfg.compare_per_doc if qp.intent == "compare" else
                    cfg.material_per_doc or cfg.default_per_doc if qp.intent == "material" else cfg.default_per_doc)
@@ -131,9 +134,9 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
     with store.reading():  # every row of every hit from one committed state
         win = 0 if pq.phrases else cfg.window if window is None else window
         hits = _to_hits(store, fused, terms + expansion_terms, pq.phrases, k, collapse, per_doc,
-                        window=win, validity=validity,
-                        per_place=spread, place_of=lambda region: qp.place_of(region) or province_of(region))
-        if len(hits) < k and per_doc is not None:
+                        window=win, validity=validity, per_place=spread, fill=fill,
+                        place_of=lambda region: qp.place_of(region) or province_of(region))
+        if len(hits) < k and fill:
             # still short with every candidate document shown to its cap (one long regulation can
             # hold 88 of BM25's 100 candidates): their next passages, uncapped, fill the page.
             # Dev compare 0.723 → 0.738 (one page of 6 hits, 各地矛盾纠纷多元化解条例对比)
@@ -160,10 +163,10 @@ def _by_validity(fused: list[tuple[int, float]], view: ValidityView, all_version
 def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], phrases: list[str], k: int,
              collapse: bool, per_doc: int | None, window: int = 0,
              validity: ValidityView | None = None, per_place: int | None = None,
-             place_of: Callable[[str], str] = str) -> list[Hit]:
+             place_of: Callable[[str], str] = str, fill: bool = False) -> list[Hit]:
     """``per_place``: at most this many hits of one place (``place_of`` a document's region)
     while other places still have candidates; the hits held back fill what is left of the page, and
-    then, if it is still not full, passages over the ``per_doc`` cap do."""
+    then, if it is still not full and ``fill`` allows, passages over the ``per_doc`` cap do."""
     # Only the top of the ranking can be shown: collapsing further down costs O(n²) for nothing.
     ranked, rows, docs = _top_candidates(store, ranked, per_doc, max(4 * k, 40))
     groups = (collapse_groups([rows[cid]["text"] for cid, _ in ranked]) if collapse
@@ -218,7 +221,7 @@ def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], ph
             if len(hits) >= k:
                 return hits
         order, held, per_place = held, [], None  # the held-back hits, in rank order, fill the page
-        if not order and spill:
+        if not order and spill and fill:
             # every candidate document is shown and the page is not full: a further passage of a
             # shown document beats an empty slot (dev compare 0.718 → 0.723; 3 comparison pages had 5–7 hits)
             order, spill, per_doc = sorted(spill), [], None

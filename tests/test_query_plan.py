@@ -175,12 +175,14 @@ def test_a_page_with_few_documents_fills_with_their_further_passages(tmp_path):
     kb = KnowledgeBase(tmp_path / "idx", embedder="fake", search_config=SearchConfig(window=0))
     kb.ingest([src])
     hits = kb.search("各地矛盾纠纷多元化解条例对比", k=8)
+    capped = kb.search("各地矛盾纠纷多元化解条例对比", k=8, per_doc=1)  # as kb.compare asks: a cap set holds
     kb.close()
     titles = [h.title for h in hits]
     assert len(hits) == 8, titles
     assert len(set(titles[:2])) == 2, titles  # each document once before any is shown twice
     spans = [(h.doc_id, h.start) for h in hits]
     assert len(set(spans)) == 8, spans  # eight different passages
+    assert sorted(h.title for h in capped) == sorted(set(titles)), [h.title for h in capped]
 
 
 def test_a_question_of_how_long_ranks_passages_stating_a_period_up():
