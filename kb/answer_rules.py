@@ -17,8 +17,9 @@ from importlib import resources
 
 from kb.records import Hit
 
-# Nouns that make a question ask for a duration even without 多久 (时效是…, 作出期限).
-TIME_NOUNS = ("期限", "时限", "时效", "期间", "期满")
+# Nouns that make a question ask for a duration even without 多久 (时效是…, 作出期限). Not 期间:
+# mostly "during" (疫情防控期间的执法); 处分期间多长 asks by its 多长.
+TIME_NOUNS = ("期限", "时限", "时效", "期满")
 # A number (Arabic, full-width or Chinese) followed by a unit of time: 十五日, ２４小时, 12个月, 二年.
 TIME_EXPR = re.compile(r"[0-9０-９零〇一二两三四五六七八九十百]+\s*(?:个)?(?:工作日|小时|日|天|个月|月|年)")
 QUESTION_PUNCT = "，,。？?！!：:；;、 \u3000"

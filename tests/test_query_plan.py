@@ -107,6 +107,7 @@ def test_label_names_what_was_read():
     ("行政处罚的追责时效", True),
     ("收到罚款决定书后多少日内缴纳", True),
     ("公职人员政务处分有哪几种", False),
+    ("疫情防控期间行政执法要求", False),  # 期间: during
     ("重大行政决策程序", False),
 ])
 def test_questions_of_how_long(query, duration):
