@@ -134,12 +134,12 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
     with store.reading():  # every row of every hit from one committed state
         win = 0 if pq.phrases else cfg.window if window is None else window
         hits = _to_hits(store, fused, terms + expansion_terms, pq.phrases, k, collapse, per_doc,
-                        window=win, validity=validity, per_place=spread, fill=fill,
+                        window=win, validity=validity, per_place=spread,
                         place_of=lambda region: qp.place_of(region) or province_of(region))
         if len(hits) < k and fill:
             # still short with every candidate document shown to its cap (one long regulation can
             # hold 88 of BM25's 100 candidates): their next passages, uncapped, fill the page.
-            # Dev compare 0.723 → 0.738 (one page of 6 hits, 各地矛盾纠纷多元化解条例对比)
+            # Dev compare 0.718 → 0.738 (three comparison pages had 5–7 hits)
             more = _to_hits(store, fused, terms + expansion_terms, pq.phrases, 2 * k, collapse, None,
                             window=win, validity=validity)
             hits += [h for h in more if not any(o.doc_id == h.doc_id and o.start < h.end and h.start < o.end
@@ -163,10 +163,9 @@ def _by_validity(fused: list[tuple[int, float]], view: ValidityView, all_version
 def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], phrases: list[str], k: int,
              collapse: bool, per_doc: int | None, window: int = 0,
              validity: ValidityView | None = None, per_place: int | None = None,
-             place_of: Callable[[str], str] = str, fill: bool = False) -> list[Hit]:
+             place_of: Callable[[str], str] = str) -> list[Hit]:
     """``per_place``: at most this many hits of one place (``place_of`` a document's region)
-    while other places still have candidates; the hits held back fill what is left of the page, and
-    then, if it is still not full and ``fill`` allows, passages over the ``per_doc`` cap do."""
+    while other places still have candidates; the hits held back fill what is left of the page."""
     # Only the top of the ranking can be shown: collapsing further down costs O(n²) for nothing.
     ranked, rows, docs = _top_candidates(store, ranked, per_doc, max(4 * k, 40))
     groups = (collapse_groups([rows[cid]["text"] for cid, _ in ranked]) if collapse
@@ -178,7 +177,6 @@ def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], ph
     near: dict[int, list] | None = None  # neighbours of the leaders likely to be shown, in one query
     placed: dict[str, int] = {}
     held: list[int] = []
-    spill: list[int] = []  # over the per-document cap: shown only where nothing else fills the page
     order = list(range(len(groups)))
     while order:
         for g in order:
@@ -187,7 +185,6 @@ def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], ph
             row = rows[cid]
             d = docs[row["doc_id"]]
             if per_doc is not None and per.get(d["doc_id"], 0) >= per_doc:
-                spill.append(g)
                 continue
             if any(s < row["pos_end"] and row["pos_start"] < e for s, e in shown.get(d["doc_id"], [])):
                 continue  # already inside a window shown for a better-ranked chunk
@@ -221,10 +218,6 @@ def _to_hits(store: Store, ranked: list[tuple[int, float]], terms: list[str], ph
             if len(hits) >= k:
                 return hits
         order, held, per_place = held, [], None  # the held-back hits, in rank order, fill the page
-        if not order and spill and fill:
-            # every candidate document is shown and the page is not full: a further passage of a
-            # shown document beats an empty slot (dev compare 0.718 → 0.723; 3 comparison pages had 5–7 hits)
-            order, spill, per_doc = sorted(spill), [], None
     return hits
 
 
