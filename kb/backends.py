@@ -11,6 +11,7 @@ manifest.json are refused with a clear error.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -68,8 +69,13 @@ class KeywordBackend(Protocol):
     def remove(self, ids: np.ndarray) -> None:
         """Stop matching these chunk ids."""
 
-    def search(self, terms: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Chunk ids and scores of the ``k`` best for the query terms, among ``allowed`` chunk ids when given."""
+    def search(self, terms: list[str], k: int, allowed: np.ndarray | None = None,
+               weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk ids and scores of the ``k`` best for the query terms, among ``allowed`` chunk ids
+        when given; ``weights`` scale single terms' contributions (absent: 1)."""
+
+    def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many chunks hold each term (0 for a term never seen)."""
 
     def count(self) -> int:
         """Chunks matched (removed ones not counted)."""

@@ -9,7 +9,7 @@ disturbs searches running on this one.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -61,13 +61,19 @@ class SegmentKeywords:
         return pos[ok]
 
     # -- search -----------------------------------------------------------------------------
-    def search(self, terms: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Chunk ids and BM25 scores of the ``k`` best, among ``allowed`` chunk ids if given."""
+    def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
+        """Chunks holding each term (terms never seen: 0)."""
+        return {t: self.bm25.doc_freq(t) for t in dict.fromkeys(terms)}
+
+    def search(self, terms: list[str], k: int, allowed: np.ndarray | None = None,
+               weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk ids and BM25 scores of the ``k`` best, among ``allowed`` chunk ids if given;
+        ``weights`` scale single terms' contributions (absent: 1)."""
         mask = None
         if allowed is not None:
             mask = np.zeros(len(self.chunk_ids), dtype=bool)
             mask[self.positions(allowed)] = True
-        pos, scores = self.bm25.top(terms, k, mask)
+        pos, scores = self.bm25.top(terms, k, mask, weights)
         return self.chunk_ids[pos], scores
 
     # -- updates ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -172,10 +172,23 @@ class BM25Index:
         seen = dict.fromkeys(t for t in query_tokens if t)
         return [self.vocab[t] for t in seen if t in self.vocab]
 
-    def scores(self, query_tokens: list[str]) -> np.ndarray:
-        """BM25 score of every position (0 where no query token occurs or tombstoned), float32 (n,)."""
+    def doc_freq(self, term: str) -> int:
+        """Live positions holding ``term`` (0 for a term never seen)."""
+        t = self.vocab.get(term)
+        if t is None:
+            return 0
+        n = 0
+        for seg in self.segments:
+            docs = seg.postings(t)[0]
+            n += len(docs) if self._all_live else int(self.live[docs].sum())
+        return n
+
+    def scores(self, query_tokens: list[str], weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """BM25 score of every position (0 where no query token occurs or tombstoned), float32 (n,).
+        ``weights``: a factor per token (absent ones count 1), e.g. lower for feedback terms."""
         n = len(self.live)
         qids = self._query_ids(query_tokens)
+        factor = {self.vocab[t]: float(w) for t, w in (weights or {}).items() if t in self.vocab}
         if not qids or not self.n_live:
             return np.zeros(n, dtype=np.float32)
         idf_fn, scale = IDF[self.params["method"]], TF_SCALE[self.params["method"]]
@@ -192,14 +205,15 @@ class BM25Index:
                 continue
             idf = np.float32(idf_fn(len(docs), self.n_live))  # df over live documents, so exact
             all_docs.append(docs)
-            all_w.append(idf * (tfs * (1 + scale * k1)) / (tfs + self._norm[docs]))
+            all_w.append(factor.get(t, 1.0) * idf * (tfs * (1 + scale * k1)) / (tfs + self._norm[docs]))
         if not all_docs:
             return np.zeros(n, dtype=np.float32)
         return np.bincount(np.concatenate(all_docs), np.concatenate(all_w), minlength=n).astype(np.float32)
 
-    def top(self, query_tokens: list[str], k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def top(self, query_tokens: list[str], k: int, mask: np.ndarray | None = None,
+            weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Positions and scores of the ``k`` best with score > 0, best first, within ``mask`` if given."""
-        s = self.scores(query_tokens)
+        s = self.scores(query_tokens, weights)
         if mask is not None:
             mask = np.asarray(mask, dtype=bool)
             if mask.shape != (len(self),):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -169,16 +170,26 @@ class MilvusKeywords:
             self._known.update((k, got.get(k, (0, 0))) for k in missing)
         return {k: self._known[k] for k in keys}
 
-    def query_vector(self, terms: list[str]) -> dict[int, float]:
-        """term → idf over the chunks held; a repeated term counts once, as in the embedded index."""
+    def query_vector(self, terms: list[str], weights: Mapping[str, float] | None = None) -> dict[int, float]:
+        """term → idf over the chunks held (× its weight, if given); a repeated term counts once,
+        as in the embedded index."""
+        factor = {term_key(t): float(w) for t, w in (weights or {}).items()}
         keys = list(dict.fromkeys(term_key(t) for t in terms if t))
         freqs = self._query_freqs(keys + [_STATS])
         n = freqs.get(_STATS, (0, 0))[0]
-        return {k: float(IDF["lucene"](freqs[k][0], n)) for k in keys if k in freqs and freqs[k][0] > 0}
+        return {k: factor.get(k, 1.0) * float(IDF["lucene"](freqs[k][0], n))
+                for k in keys if k in freqs and freqs[k][0] > 0}
 
-    def search(self, terms: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
+        """Chunks holding each term (terms never seen: 0)."""
+        terms = list(dict.fromkeys(terms))
+        freqs = self._query_freqs([term_key(t) for t in terms])
+        return {t: freqs.get(term_key(t), (0, 0))[0] for t in terms}
+
+    def search(self, terms: list[str], k: int, allowed: np.ndarray | None = None,
+               weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        q = self.query_vector(terms)
+        q = self.query_vector(terms, weights)
         if k <= 0 or not q or (allowed is not None and not len(allowed)):
             return empty
         expr, keep = "", None

@@ -232,3 +232,20 @@ def test_an_index_in_the_old_format_is_refused_with_its_folder_named(tmp_path):
 def test_unknown_method_lists_the_valid_ones():
     with pytest.raises(ValueError, match="lucene, atire"):
         BM25Index.build(DOCS, method="bm25x")
+
+
+def test_term_weights_scale_each_terms_contribution():
+    ix = BM25Index.build(DOCS)
+    both = ix.scores(["复议", "期限"], weights={"期限": 0.25})
+    assert np.allclose(both, ix.scores(["复议"]) + 0.25 * ix.scores(["期限"]), rtol=1e-5)
+    assert np.array_equal(ix.scores(["复议"], weights={"不存在的词": 3.0}), ix.scores(["复议"]))
+    pos, _ = ix.top(["复议", "期限"], 10, weights={"复议": 0.0})
+    assert set(pos.tolist()) == {i for i, d in enumerate(DOCS) if "期限" in d}
+
+
+def test_document_frequency_counts_live_positions():
+    ix = BM25Index.build(DOCS)
+    assert ix.doc_freq("复议") == sum("复议" in d for d in DOCS) == 2
+    assert ix.doc_freq("不存在的词") == 0
+    gone = ix.updated(np.array([3]), [["复议"]])  # position 3 tombstoned, a new one holds 复议
+    assert gone.doc_freq("复议") == 2 and ix.doc_freq("复议") == 2

@@ -65,3 +65,17 @@ def test_query_frequencies_are_read_once_per_generation(kw, monkeypatch):
     before = first[term_key("公众")]
     after = kw.query_vector(["公众"])[term_key("公众")]  # 公众 now in 3 of 7 chunks, not 2 of 6
     assert after == pytest.approx(float(IDF["lucene"](3, 7))) and after != pytest.approx(before)
+
+
+def test_term_weights_and_document_frequencies_match_the_embedded_index(kw):
+    """Feedback words join a query at a fraction of a query word's weight, on either backend."""
+    ids = np.arange(len(DOCS))
+    kw.add(ids, DOCS)
+    ref = BM25Index.build(DOCS, k1=1.2, b=0.4, method="lucene")
+    weights = {"期限": 0.2, "公众": 0.5}
+    got_ids, got = kw.search(["行政", "期限", "公众"], 10, weights=weights)
+    exact = ref.scores(["行政", "期限", "公众"], weights)
+    want = {int(ids[i]): float(exact[i]) for i in np.flatnonzero(exact > 0)}
+    assert dict(zip(got_ids.tolist(), got.tolist(), strict=True)) == pytest.approx(want, rel=1e-4)
+    assert kw.doc_freqs(["行政", "公众", "不存在"]) == {"行政": 4, "公众": 2, "不存在": 0}
+    assert {t: ref.doc_freq(t) for t in ("行政", "公众", "不存在")} == kw.doc_freqs(["行政", "公众", "不存在"])

@@ -189,6 +189,15 @@ class Reads:
             raise KeyError(f"{len(set(ids)) - len(found)} of these chunks are gone from the store")
         return [found[i] for i in ids]
 
+    def tokens_of(self, chunk_ids: list[int]) -> list[list[str]]:
+        """BM25 token lists of those of these chunks still stored, in ascending id order."""
+        ids = sorted({int(i) for i in chunk_ids})
+        if not ids:
+            return []
+        rows = self.con.execute(f"SELECT tokens FROM chunks WHERE chunk_id IN ({','.join('?' * len(ids))})"
+                                " ORDER BY chunk_id", ids).fetchall()
+        return [r[0].split(" ") if r[0] else [] for r in rows]
+
     def chunk_tokens(self, chunk_ids: np.ndarray | None = None, page: int = 20_000) -> Iterator[list[list[str]]]:
         """BM25 token lists of these chunks (all when None), in ascending id order, page by page:
         a full rebuild at 1M chunks never holds every token string at once."""
