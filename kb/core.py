@@ -225,12 +225,14 @@ class KnowledgeBase:
     # -- reads --------------------------------------------------------------------
     def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: SearchFilters | None = None,
                collapse: bool = True, per_doc: int | None = None, as_of: str | None = None,
-               all_versions: bool = False, window: int | None = None) -> list[Hit]:
+               all_versions: bool = False, window: int | None = None, feedback: bool = True) -> list[Hit]:
         """Hits on ``as_of`` (default today): of each text only the version in force, unless
-        ``all_versions``. ``window``: widen hits up to this many characters (None: the config's)."""
+        ``all_versions``. ``window``: widen hits up to this many characters (None: the config's).
+        ``feedback``: widen the keyword query with the first hits' words (kb/feedback.py)."""
         return run_search(self.store, self.snapshot(), self._query_vector, query, k=k, mode=mode,
                           filters=filters, collapse=collapse, per_doc=per_doc, config=self.search_config,
-                          validity=self.validity(as_of), all_versions=all_versions, window=window)
+                          validity=self.validity(as_of), all_versions=all_versions, window=window,
+                          feedback=feedback)
 
     def query_plan(self, query: str, as_of: str | None = None) -> QueryPlan:
         """What ``query`` asks for besides its topic (places, years, kinds, intent), as search reads it."""
@@ -256,7 +258,9 @@ class KnowledgeBase:
 
     def ask(self, question: str, k: int = 5, as_of: str | None = None) -> AskResult:
         from kb.ask import answer, gather, name_quoted
-        hits = gather(question, lambda q, n: self.search(q, k=n, as_of=as_of), k)
+        # an answer quotes what matches the question itself: feedback words widen a page of ten for
+        # recall and would reorder the five passages an answer weighs (kb ask dev 19/20 either way)
+        hits = gather(question, lambda q, n: self.search(q, k=n, as_of=as_of, feedback=False), k)
         out = answer(question, hits, self.embedder, settings=self.settings,
                      query_vector=self._query_vector(question.strip()),
                      vectors=lambda texts: indexer.passage_vectors(self.store, self.embedder, texts))

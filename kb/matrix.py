@@ -171,8 +171,9 @@ def cell_candidates(kb: KnowledgeBase, query: str, aspect: str, col: Column, by:
     """Passages of one column that may fill the cell of ``aspect``: the topic and the aspect (one of its
     alternatives) present, ordered by ``evidence``, then by search score."""
     alts = alternatives(aspect)
+    # no keyword feedback: the first hits' words would pull a cell from its aspect to the topic at large
     hits = kb.search(f"{query} {' '.join(alts)}", k=CELL_K, mode="hybrid", filters=col.filters, collapse=False,
-                     per_doc=PER_DOC, window=0, as_of=as_of)
+                     per_doc=PER_DOC, window=0, as_of=as_of, feedback=False)
     topic = topic if topic is not None else facets(query)
     wanted = [facets(a) for a in alts]
     kept = []
