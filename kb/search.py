@@ -125,14 +125,14 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
     if mode in ("hybrid", "dense") and (snap.remote or len(snap.chunk_ids)):
         qtext = " ".join([pq.text, *pq.expansions])
         ids, scores = snap.vectors.search(embed_query(qtext), n, allowed)
-        runs.append([(int(i), float(s)) for i, s in zip(ids, scores, strict=True)])
+        runs.append(_run(ids, scores))
         weights.append(fusion_weights[0])
     if mode in ("hybrid", "lexical") and (snap.remote or len(snap.chunk_ids)):
         ids, scores = snap.keywords.search(terms + expansion_terms, n, allowed)
-        runs.append([(int(i), float(s)) for i, s in zip(ids, scores, strict=True)])
+        runs.append(_run(ids, scores))
         weights.append(fusion_weights[1])
-
-    fused = runs[0] if len(runs) == 1 else get_fusion(cfg.fusion)(runs, weights)
+    fuse = get_fusion(cfg.fusion)
+    fused = runs[0] if len(runs) == 1 else fuse(runs, weights)
     # feedback reads the best chunks of every version: an older version's wording is the measure's
     # wording too (from the versions in force only: dev 0.753, a lookup on a law revised in 2025 lost
     # the words its 2020 text lent, 0.760 → 0.380)
@@ -144,8 +144,8 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
         if extra:
             ids, scores = snap.keywords.search(terms + expansion_terms + list(extra), n, allowed,
                                                {t: cfg.feedback_weight * w for t, w in extra.items()})
-            runs[-1] = [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
-            fused = runs[0] if len(runs) == 1 else get_fusion(cfg.fusion)(runs, weights)
+            runs[-1] = _run(ids, scores)
+            fused = runs[0] if len(runs) == 1 else fuse(runs, weights)
     if validity is not None:
         fused = _by_validity(fused, validity, all_versions, cfg.out_of_force)
     # The priors scale a score's height above what no match scores: 0 for fused and BM25 scores; for
@@ -169,6 +169,10 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
             hits += [h for h in more if not any(o.doc_id == h.doc_id and o.start < h.end and h.start < o.end
                                                 for o in hits)][:k - len(hits)]
         return hits
+
+
+def _run(ids: np.ndarray, scores: np.ndarray) -> list[tuple[int, float]]:
+    return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
 
 
 def _by_validity(fused: list[tuple[int, float]], view: ValidityView, all_versions: bool,
