@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from kb import catalog, indexer, remote_index
+from kb import catalog, formulations, indexer, remote_index
 from kb.backends import keyword_backend, vector_backend
 from kb.batching import QueryBatcher
 from kb.embed import Embedder, get_embedder
@@ -16,8 +16,8 @@ from kb.faults import checkpoint
 from kb.manifest import Manifest
 from kb.query_plan import QueryPlan, plan
 from kb.records import AskResult, CompareResult, DocumentDetail, Hit, IngestSummary, SearchFilters
-from kb.search import SearchConfig
 from kb.search import search as run_search
+from kb.search_config import SearchConfig
 from kb.settings import Settings
 from kb.store import Store, doc_id_for, text_hash
 from kb.validity import ValidityView, ValidityViews, check_date, today
@@ -68,6 +68,8 @@ class KnowledgeBase:
         self._write_lock = threading.Lock()
         self._batcher = QueryBatcher(lambda texts: self.embedder.embed_batch(texts, "query"))
         self._views = ValidityViews()
+        self._phrases: tuple[int, formulations.Formulations] | None = None  # (store generation, phrases)
+        self._phrases_lock = threading.Lock()
 
     # -- embedder & snapshot ----------------------------------------------------
     @property
@@ -177,6 +179,10 @@ class KnowledgeBase:
                 done[0] += n
                 prog("embed", done[0], len(flat))
             indexer.embed_missing(self.store, self.embedder, flat, self.settings.embed_batch, step)
+            # the new texts' quoted phrases, so that a search never embeds them (kb/formulations.py)
+            indexer.embed_missing(self.store, self.embedder,
+                                  [p for d in docs for c in d.chunks for p in formulations.phrases_of(c.text)],
+                                  self.settings.embed_batch)
             for i, (doc, ts) in enumerate(zip(docs, texts, strict=True), 1):
                 heads: dict = {}
                 tokens = [indexer.index_tokens(doc.title, c.section, c.text, heads) for c in doc.chunks]
@@ -228,11 +234,20 @@ class KnowledgeBase:
                all_versions: bool = False, window: int | None = None, feedback: bool = True) -> list[Hit]:
         """Hits on ``as_of`` (default today): of each text only the version in force, unless
         ``all_versions``. ``window``: widen hits up to this many characters (None: the config's).
-        ``feedback``: widen the keyword query with the first hits' words (kb/feedback.py)."""
+        ``feedback``: widen the keyword query with the first hits' words (kb/feedback.py) and, for a
+        question in words no text uses, with the nearest quoted phrase's (kb/formulations.py)."""
         return run_search(self.store, self.snapshot(), self._query_vector, query, k=k, mode=mode,
                           filters=filters, collapse=collapse, per_doc=per_doc, config=self.search_config,
                           validity=self.validity(as_of), all_versions=all_versions, window=window,
-                          feedback=feedback)
+                          feedback=feedback, bridge=self._bridge if feedback else None)
+
+    def _bridge(self, vector, m: int) -> list[str]:
+        """The corpus's ``m`` quoted phrases nearest a query vector, mined once a generation."""
+        gen = self.store.generation()
+        with self._phrases_lock:
+            if self._phrases is None or self._phrases[0] != gen:
+                self._phrases = (gen, formulations.load(self.store, self.embedder, self.search_config.bridge_min_docs))
+            return self._phrases[1].nearest(vector, m)
 
     def query_plan(self, query: str, as_of: str | None = None) -> QueryPlan:
         """What ``query`` asks for besides its topic (places, years, kinds, intent), as search reads it."""

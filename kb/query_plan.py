@@ -22,7 +22,7 @@ from kb.answer_rules import NOT_NORMATIVE, TIME_EXPR, answer_rules, question_wor
 from kb.answer_rules import intent as question_intent
 
 if TYPE_CHECKING:
-    from kb.search import SearchConfig
+    from kb.search_config import SearchConfig
     from kb.store import Store
 
 KINDS = ("spread", "intent", "opening", "kind", "years", "year", "range")

@@ -41,7 +41,7 @@ def test_segment_keywords_report_document_frequencies_and_take_weights():
 
 def _kb(tmp_path, **config):
     from kb.core import KnowledgeBase
-    from kb.search import SearchConfig
+    from kb.search_config import SearchConfig
 
     src = tmp_path / "src"
     src.mkdir(exist_ok=True)

@@ -162,7 +162,7 @@ def test_a_page_with_few_documents_fills_with_their_further_passages(tmp_path):
     passages of the same documents fill the page instead of leaving it half empty, beyond the
     two a document that bound the candidate list."""
     from kb.core import KnowledgeBase
-    from kb.search import SearchConfig
+    from kb.search_config import SearchConfig
 
     src = tmp_path / "src"
     src.mkdir()
@@ -190,7 +190,7 @@ def test_a_question_of_how_long_ranks_passages_stating_a_period_up():
     """Of two articles of one law, the one saying within how many days leads for 多久, by the
     configured factor; other questions keep the order."""
     from kb.query_plan import priors
-    from kb.search import SearchConfig
+    from kb.search_config import SearchConfig
 
     class Store:  # the two reads priors makes
         texts = {1: "第一条 大型企业不得拖欠中小企业货款。", 2: "第二条 应当自货物交付之日起30日内支付款项。"}

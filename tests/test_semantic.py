@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kb.query import parse_query
 from kb.records import SearchFilters
 
 pytestmark = pytest.mark.model
@@ -50,3 +51,19 @@ def test_law_passages_cite_the_article_range_they_span_and_do_not_overlap(real_k
     for h in hits:
         assert all(h.end <= s or e <= h.start for s, e in by_doc.get(h.doc_id, [])), "overlapping passages"
         by_doc.setdefault(h.doc_id, []).append((h.start, h.end))
+
+
+def test_a_question_in_everyday_words_borrows_the_corpus_phrase(real_kb):
+    """办完 is in no shipped text; e5-small puts “一网通办” nearest the question, and its words find
+    the provisions that use it (kb/formulations.py)."""
+    query = "办事能不能只在网上一个地方办完"
+    pq = parse_query(query)
+    assert real_kb._bridge(real_kb._query_vector(" ".join([pq.text, *pq.expansions])), 1) == ["一网通办"]
+    bridged = sum("一网通办" in h.text for h in real_kb.search(query, k=5))
+    cfg = real_kb.search_config
+    cfg.bridge_phrases = 0
+    try:
+        plain = sum("一网通办" in h.text for h in real_kb.search(query, k=5))
+    finally:
+        cfg.bridge_phrases = 1
+    assert bridged >= 4 and bridged > plain, (bridged, plain)

@@ -219,6 +219,17 @@ class Reads:
                 raise KeyError(f"{len(part) - len(rows)} of these chunks are gone from the store")
             yield [r[0].split(" ") if r[0] else [] for r in rows]
 
+    def chunk_texts(self, page: int = 20_000) -> Iterator[list[tuple[str, str]]]:
+        """Every chunk's (doc_id, text), in ascending chunk id order, page by page (kb/formulations.py)."""
+        last = -1
+        while True:
+            rows = self.con.execute("SELECT chunk_id, doc_id, text FROM chunks WHERE chunk_id > ?"
+                                    " ORDER BY chunk_id LIMIT ?", (last, page)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [(r[1], r[2]) for r in rows]
+
     def all_chunks(self) -> tuple[np.ndarray, list[str], list[list[str]]]:
         """(chunk ids ascending, index hashes, token lists): small stores and tests only."""
         ids = self.chunk_ids()

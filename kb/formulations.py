@@ -1,0 +1,88 @@
+"""The corpus's own formulations, a bridge for questions asked in other words.
+
+Laws, reports and speeches put their set phrases in quotation marks (“新官不理旧账”, “谁执法谁普法”,
+“一网通办”). An official who asks in everyday words (办事能不能只在网上一个地方办完) uses
+words that no text holds (办完), so BM25 has nothing to match and keyword feedback nothing to start from.
+Search then lends the keyword query the words of the quoted phrase nearest the question in meaning
+(``SearchConfig.bridge_phrases``). Phrases are mined from the stored chunks and embedded as passages;
+their vectors sit in the embedding cache, so they are embedded once (at ingest, kb/core.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.answer_rules import question_words
+from kb.embed import Embedder
+from kb.store import Store
+from kb.tokenize import tokenize
+
+# A quoted phrase: Chinese double quotes, or straight ones (Markdown and HTML sources), 3–16
+# characters with no quote inside. Longer quotations are sentences, not set phrases.
+QUOTED = re.compile(r"“([^“”\"\n]{3,16})”|\"([^“”\"\n]{3,16})\"")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def phrases_of(text: str) -> list[str]:
+    """The quoted phrases of one text that hold a Chinese character, in order."""
+    out = []
+    for m in QUOTED.finditer(text):
+        phrase = (m.group(1) or m.group(2)).strip()
+        if len(phrase) >= 3 and HAN.search(phrase):
+            out.append(phrase)
+    return out
+
+
+def mine(texts: Iterable[tuple[str, str]], min_docs: int = 1) -> list[str]:
+    """The distinct quoted phrases of (doc_id, text) pairs that at least ``min_docs`` documents use,
+    in order of first appearance."""
+    docs: dict[str, set[str]] = {}
+    for doc_id, text in texts:
+        for phrase in phrases_of(text):
+            docs.setdefault(phrase, set()).add(doc_id)
+    return [p for p, ds in docs.items() if len(ds) >= min_docs]
+
+
+def unknown_words(terms: list[str], doc_freqs: dict[str, int], skip: Iterable[str] = ()) -> list[str]:
+    """Query words of two or more characters that no chunk holds, other than those holding a
+    question word of ``skip`` (哪些, 多久: they say how one asks, not what about): the sign of a
+    question asked in other words than the texts'."""
+    left_out = tuple(skip)
+    return [t for t in dict.fromkeys(terms) if len(t) >= 2 and doc_freqs.get(t, 0) == 0
+            and not any(w in t for w in left_out)]  # 哪几种 holds 哪几
+
+
+def borrowed_words(terms: list[str], expansion: list[str], doc_freqs: Callable[[list[str]], dict[str, int]],
+                   nearest: Callable[[], list[str]]) -> list[str]:
+    """The nearest phrases' words missing from the query, when the query holds words that no chunk
+    does (none otherwise: a question in the texts' own words needs no bridge)."""
+    if not unknown_words(terms, doc_freqs(terms), question_words()):
+        return []
+    have = set(terms) | set(expansion)
+    return [t for phrase in nearest() for t in dict.fromkeys(tokenize(phrase)) if t not in have]
+
+
+@dataclass(frozen=True)
+class Formulations:
+    texts: list[str]
+    vectors: np.ndarray  # (len(texts), dim) unit passage vectors
+
+    def nearest(self, query_vector: np.ndarray, m: int) -> list[str]:
+        """The ``m`` phrases nearest the query vector (cosine), best first."""
+        if m < 1 or not self.texts:
+            return []
+        sims = self.vectors @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        top = np.argsort(-sims, kind="stable")[:m]
+        return [self.texts[int(i)] for i in top]
+
+
+def load(store: Store, embedder: Embedder, min_docs: int = 1) -> Formulations:
+    """Every stored chunk's phrases with their vectors (cached ones looked up, missing ones embedded
+    and cached)."""
+    from kb.indexer import passage_vectors
+    texts = mine((pair for page in store.chunk_texts() for pair in page), min_docs)
+    return Formulations(texts, passage_vectors(store, embedder, texts))
