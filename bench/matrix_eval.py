@@ -21,6 +21,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index", required=True)
     args = ap.parse_args()
+    from kb.cite import without_version
     from kb.core import KnowledgeBase
 
     judged = json.loads(JUDGED.read_text(encoding="utf-8"))
@@ -29,7 +30,8 @@ def main() -> None:
     out = {}
     for q in judged["queries"]:
         m = kb.matrix(q["topic"], aspects=q["aspects"], places=q["columns"])
-        changed = [c for c in m["cells"] if (c["hit"] and c["hit"]["citation"]) !=
+        # judged before texts had versions: 《条例》（2024年修订）第十条 is the judged 《条例》第十条
+        changed = [c for c in m["cells"] if (c["hit"] and without_version(c["hit"]["citation"])) !=
                    verdicts[(q["topic"], c["aspect"], c["column"])]["citation"]]
         out[q["topic"]] = {**judged["summary"][q["topic"]], "cells_changed": len(changed),
                            "changed": [f"{c['aspect']}|{c['column']}" for c in changed]}

@@ -44,6 +44,16 @@ def citation(title: str, doc_type: str, date: str, section: list[str], version: 
     return out
 
 
+# the version label citation() puts after a legal text's title: 《条例》（2024年修订）第十条
+_VERSION = re.compile(r"》（\d{4}年(?:修正|修订)?）")
+
+
+def without_version(cited: str) -> str:
+    """A citation with its version label taken out (《条例》（2024年修订）第十条 → 《条例》第十条), to
+    match citations recorded before texts had versions."""
+    return _VERSION.sub("》", cited, count=1)
+
+
 def span_citation(title: str, doc_type: str, date: str, first: list[str], last: list[str],
                   version: str = "") -> str:
     """A span from section ``first`` to section ``last``: a legal text's article range (《条例》第四条至

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.cite import citation
+from kb.cite import citation, without_version
 
 LAW_PATH = ["第二章 决策草案的形成", "第三节 合法性审查", "第二十五条 决策草案提交决策机关讨论前，应当进行合法性审查。"]
 
@@ -49,3 +49,11 @@ def test_span_citation_narrows_to_the_article_or_the_shared_sections():
     plan = ("方案", "plan", "2023-02-28")
     assert span_citation(*plan, ["一、总体要求", "（一）目标"], ["一、总体要求", "（二）原则"]) == \
         "《方案》（2023-02-28） 一、总体要求"
+
+
+def test_a_citation_without_its_version_label():
+    assert without_version("《北京市优化营商环境条例》（2024年修订）第十条") == "《北京市优化营商环境条例》第十条"
+    assert without_version("《上海市人民代表大会常务委员会规范性文件备案审查条例》（2024年）第十一条") == \
+        "《上海市人民代表大会常务委员会规范性文件备案审查条例》第十一条"
+    assert without_version("《方案》（2023-02-28） 一、总体要求") == "《方案》（2023-02-28） 一、总体要求"
+    assert without_version("《条例》第十条") == "《条例》第十条"
