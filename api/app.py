@@ -129,7 +129,8 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
         """Passages matching the query, best first, each with its exact source, and the query plan."""
         hits = kb.search(params.q, k=params.k, mode=params.mode, filters=params.filters(),
                          as_of=params.as_of, all_versions=params.all_versions)
-        return {"query_plan": kb.query_plan(params.q, params.as_of).to_dict(), "hits": [h.to_dict() for h in hits]}
+        return {"query_plan": kb.query_plan(params.q, params.as_of, params.mode).to_dict(),
+                "hits": [h.to_dict() for h in hits]}
 
     @app.post("/api/ask", response_model=s.AskResponse, dependencies=read, responses=ERRORS, tags=["read"])
     def ask(body: s.AskRequest) -> dict:

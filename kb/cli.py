@@ -164,21 +164,21 @@ def search(
         for line in sys.stdin:
             q = line.strip()
             hits = kbase.search(q, **opts) if q else []
-            dump_json(_search_json(kbase, q, hits, as_of)) if as_json else _print_hits(hits)
+            dump_json(_search_json(kbase, q, hits, as_of, mode)) if as_json else _print_hits(hits)
             sys.stdout.flush()
         return
     hits = kbase.search(query, **opts)
     if as_json:
-        dump_json(_search_json(kbase, query, hits, as_of))
+        dump_json(_search_json(kbase, query, hits, as_of, mode))
     elif not hits:
         typer.echo("未找到匹配的段落 (no matching passages)")
     else:
         _print_hits(hits)
 
 
-def _search_json(kbase, query: str, hits: list, as_of: str | None) -> dict:
+def _search_json(kbase, query: str, hits: list, as_of: str | None, mode: str) -> dict:
     """The shape of /api/search: the query plan and the hits."""
-    plan = kbase.query_plan(query, as_of).to_dict() if query else None
+    plan = kbase.query_plan(query, as_of, mode).to_dict() if query else None
     return {"query_plan": plan, "hits": [h.to_dict() for h in hits]}
 
 

@@ -14,8 +14,10 @@ from kb.embed import Embedder, get_embedder
 from kb.errors import InvalidInput, NotFound
 from kb.faults import checkpoint
 from kb.manifest import Manifest
+from kb.query import parse_query
 from kb.query_plan import QueryPlan, plan
 from kb.records import AskResult, CompareResult, DocumentDetail, Hit, IngestSummary, SearchFilters
+from kb.search import bridges, dense_text, query_terms
 from kb.search import search as run_search
 from kb.search_config import SearchConfig
 from kb.settings import Settings
@@ -249,9 +251,16 @@ class KnowledgeBase:
                 self._phrases = (gen, formulations.load(self.store, self.embedder, self.search_config.bridge_min_docs))
             return self._phrases[1].nearest(vector, m)
 
-    def query_plan(self, query: str, as_of: str | None = None) -> QueryPlan:
-        """What ``query`` asks for besides its topic (places, years, kinds, intent), as search reads it."""
-        return plan(query, self.validity(as_of).as_of)
+    def query_plan(self, query: str, as_of: str | None = None, mode: str = "hybrid") -> QueryPlan:
+        """What ``query`` asks for besides its topic (places, years, kinds, intent), as search reads it,
+        and the quoted phrases a search in ``mode`` borrows words from (kb/formulations.py)."""
+        qp = plan(query, self.validity(as_of).as_of)
+        if bridges(mode, self.search_config, qp):
+            pq = parse_query(query)
+            qp.bridge = formulations.bridged_phrases(
+                query_terms(pq), self.snapshot().keywords.doc_freqs,
+                lambda: self._bridge(self._query_vector(dense_text(pq)), self.search_config.bridge_phrases))
+        return qp
 
     def validity(self, as_of: str | None = None) -> ValidityView:
         """Statuses of every text on ``as_of`` (ISO date, default today), for this generation."""

@@ -56,14 +56,17 @@ def unknown_words(terms: list[str], doc_freqs: dict[str, int], skip: Iterable[st
             and not any(w in t for w in left_out)]  # 哪几种 holds 哪几
 
 
-def borrowed_words(terms: list[str], expansion: list[str], doc_freqs: Callable[[list[str]], dict[str, int]],
-                   nearest: Callable[[], list[str]]) -> list[str]:
-    """The nearest phrases' words missing from the query, when the query holds words that no chunk
-    does (none otherwise: a question in the texts' own words needs no bridge)."""
-    if not unknown_words(terms, doc_freqs(terms), question_words()):
-        return []
-    have = set(terms) | set(expansion)
-    return [t for phrase in nearest() for t in dict.fromkeys(tokenize(phrase)) if t not in have]
+def bridged_phrases(terms: list[str], doc_freqs: Callable[[list[str]], dict[str, int]],
+                    nearest: Callable[[], list[str]]) -> list[str]:
+    """The nearest phrases (``nearest()``) when the query's words include one that no chunk holds;
+    none otherwise: a question in the texts' own words needs no bridge."""
+    return nearest() if unknown_words(terms, doc_freqs(terms), question_words()) else []
+
+
+def phrase_words(phrases: list[str], have: list[str]) -> list[str]:
+    """The phrases' BM25 words that are not among ``have`` (the query's), each once."""
+    seen = set(have)
+    return [t for phrase in phrases for t in dict.fromkeys(tokenize(phrase)) if t not in seen]
 
 
 @dataclass(frozen=True)

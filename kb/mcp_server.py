@@ -120,7 +120,8 @@ def build_server(kb: KnowledgeBase) -> MCPServer:
                ) -> CallToolResult:
         hits = kb.search(query, k=k, mode=mode, filters=_filters(doc_type, region, year_from, year_to, path),
                          as_of=as_of, all_versions=all_versions)
-        return _result({"query_plan": kb.query_plan(query, as_of).to_dict(), "hits": [h.to_dict() for h in hits]})
+        return _result({"query_plan": kb.query_plan(query, as_of, mode).to_dict(),
+                        "hits": [h.to_dict() for h in hits]})
 
     @server.tool(annotations=READ_ONLY, description=(
         "取回文档中 [start, end) 区间的原文及其出处，用于核对或逐字引用（偏移量取自 search / get_document）。\n"

@@ -42,12 +42,14 @@ class QueryPlan:
     intent: str = "lookup"  # compare | material | requirement | lookup
     cues: list[str] = field(default_factory=list)  # the words that decided the intent
     duration: bool = False  # asks how long (多久, 期限, 几日): passages stating a period rank up
+    bridge: list[str] = field(default_factory=list)  # quoted phrases whose words joined the keyword query
 
     def to_dict(self) -> dict:
         return {**asdict(self), "label": self.label()}
 
     def label(self) -> str:
-        """One line for the page: 按地区：上海市 · 年份：2023 · 类型：条例 · 意图：素材 ("" when plain)."""
+        """One line for the page: 按地区：上海市 · 年份：2023 · 类型：条例 · 意图：素材 · 近似提法：“一网通办”
+        ("" when plain)."""
         parts = []
         if self.places:
             parts.append("按地区：" + "、".join(self.places))
@@ -62,6 +64,8 @@ class QueryPlan:
             parts.append("意图：" + INTENT_LABELS[self.intent])
         if self.duration:
             parts.append("问：期限")
+        if self.bridge:
+            parts.append("近似提法：" + "、".join(f"“{p}”" for p in self.bridge))
         return " · ".join(parts)
 
     def names_place(self, region: str) -> bool:

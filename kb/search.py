@@ -13,11 +13,11 @@ from kb.compare import province_of
 from kb.dedup import collapse as collapse_groups
 from kb.errors import InvalidInput
 from kb.feedback import feedback_terms
-from kb.formulations import borrowed_words
+from kb.formulations import bridged_phrases, phrase_words
 from kb.fuse import get_fusion
 from kb.highlight import highlight_spans
 from kb.indexer import Snapshot
-from kb.query import parse_query
+from kb.query import ParsedQuery, parse_query
 from kb.query_plan import QueryPlan, plan, priors
 from kb.records import Hit, SearchFilters
 from kb.search_config import SearchConfig
@@ -56,7 +56,7 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
     if k < 1:
         raise InvalidInput("k must be at least 1")
     pq = parse_query(query)
-    terms = tokenize(" ".join([pq.text, *pq.phrases]))
+    terms = query_terms(pq)
     expansion_terms = tokenize(" ".join(pq.expansions)) if pq.expansions else []
     if not terms and not pq.phrases:
         return []  # only punctuation or function words: nothing to look for
@@ -77,13 +77,13 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
     weights: list[float] = []
     vector = None
     if mode in ("hybrid", "dense") and (snap.remote or len(snap.chunk_ids)):
-        vector = embed_query(" ".join([pq.text, *pq.expansions]))
+        vector = embed_query(dense_text(pq))
         ids, scores = snap.vectors.search(vector, n, allowed)
         runs.append(_run(ids, scores))
         weights.append(fusion_weights[0])
-    if bridge is not None and vector is not None and mode == "hybrid" and cfg.bridge_phrases and qp.intent != "material":
-        expansion_terms = expansion_terms + borrowed_words(terms, expansion_terms, snap.keywords.doc_freqs,
-                                                           lambda: bridge(vector, cfg.bridge_phrases))
+    if bridge is not None and vector is not None and bridges(mode, cfg, qp):
+        phrases = bridged_phrases(terms, snap.keywords.doc_freqs, lambda: bridge(vector, cfg.bridge_phrases))
+        expansion_terms = expansion_terms + phrase_words(phrases, terms + expansion_terms)
     if mode in ("hybrid", "lexical") and (snap.remote or len(snap.chunk_ids)):
         ids, scores = snap.keywords.search(terms + expansion_terms, n, allowed)
         runs.append(_run(ids, scores))
@@ -126,6 +126,22 @@ def search(store: Store, snap: Snapshot, embed_query: Callable[[str], np.ndarray
             hits += [h for h in more if not any(o.doc_id == h.doc_id and o.start < h.end and h.start < o.end
                                                 for o in hits)][:k - len(hits)]
         return hits
+
+
+def query_terms(pq: ParsedQuery) -> list[str]:
+    """The BM25 words of a parsed query: its text and quoted phrases (expansions apart)."""
+    return tokenize(" ".join([pq.text, *pq.phrases]))
+
+
+def dense_text(pq: ParsedQuery) -> str:
+    """What the embedder reads of a parsed query: its text and colloquial expansions."""
+    return " ".join([pq.text, *pq.expansions])
+
+
+def bridges(mode: str, cfg: SearchConfig, qp: QueryPlan) -> bool:
+    """Whether the phrase bridge may widen this search (kb/formulations.py): hybrid, not off, and
+    not a request for material, whose words are the texts' own."""
+    return mode == "hybrid" and cfg.bridge_phrases > 0 and qp.intent != "material"
 
 
 def _run(ids: np.ndarray, scores: np.ndarray) -> list[tuple[int, float]]:

@@ -79,6 +79,11 @@ def test_a_question_in_other_words_borrows_the_nearest_phrase(tmp_path):
     plain = [h.title for h in kb.search(query, k=3)]
     assert asked == [1]
     assert "广东省数字政府条例" not in plain, plain
+    kb.search_config.bridge_phrases = 1
+    # the query plan names the phrase, as search --json, the API and the page show it
+    qp = kb.query_plan(query)
+    assert qp.bridge == ["一网通办"] and qp.label().endswith("近似提法：“一网通办”"), qp
+    assert kb.query_plan(query, mode="lexical").bridge == kb.query_plan("信访事项办结").bridge == []
     kb.close()
 
 

@@ -96,7 +96,7 @@ def test_label_names_what_was_read():
     assert p.label() == "按地区：上海市 · 年份：2023 · 类型：条例 · 意图：素材"
     assert plan("重大行政决策", AS_OF).label() == ""
     assert set(p.to_dict()) == {"places", "spread", "year_from", "year_to", "kinds", "doc_types", "intent", "cues",
-                                "duration", "label"}
+                                "duration", "bridge", "label"}
     assert plan("行政处罚听证要在几日内提出", AS_OF).label() == "意图：规定要求 · 问：期限"
 
 

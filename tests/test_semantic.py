@@ -59,6 +59,7 @@ def test_a_question_in_everyday_words_borrows_the_corpus_phrase(real_kb):
     query = "办事能不能只在网上一个地方办完"
     pq = parse_query(query)
     assert real_kb._bridge(real_kb._query_vector(" ".join([pq.text, *pq.expansions])), 1) == ["一网通办"]
+    assert real_kb.query_plan(query).bridge == ["一网通办"]
     bridged = sum("一网通办" in h.text for h in real_kb.search(query, k=5))
     cfg = real_kb.search_config
     cfg.bridge_phrases = 0

@@ -64,7 +64,11 @@ class QueryPlanOut(BaseModel):
         description="compare (各地/对比), material (素材/提法: quotable lines), requirement (应当/期限/哪些), lookup")
     cues: list[str] = Field(description="the words of the query that decided the intent")
     duration: bool = Field(description="the query asks how long (多久, 期限, 几日): passages stating a period rank up")
-    label: str = Field(description="one line for display: 按地区：上海市 · 年份：2023 · 类型：条例 · 意图：素材 · 问：期限")
+    bridge: list[str] = Field([], description="quoted phrases of the corpus whose words joined the keyword query: "
+                                              "the query holds words no text holds, and these lie nearest it "
+                                              "in meaning (办事能不能只在网上一个地方办完 → 一网通办)")
+    label: str = Field(description="one line for display: 按地区：上海市 · 年份：2023 · 类型：条例 · 意图：素材 · 问：期限 · "
+                                   "近似提法：“一网通办”")
 
 
 class SearchOut(BaseModel):
