@@ -70,7 +70,8 @@ class KnowledgeBase:
         self._write_lock = threading.Lock()
         self._batcher = QueryBatcher(lambda texts: self.embedder.embed_batch(texts, "query"))
         self._views = ValidityViews()
-        self._phrases: tuple[int, formulations.Formulations] | None = None  # (store generation, phrases)
+        # (store generation, embedder name, phrases): the phrase bridge's, mined once a generation
+        self._phrases: tuple[int, str, formulations.Formulations] | None = None
         self._phrases_lock = threading.Lock()
 
     # -- embedder & snapshot ----------------------------------------------------
@@ -83,6 +84,12 @@ class KnowledgeBase:
                 manifest.check(self.where, emb.name, emb.dim)
             self._embedder = emb
         return self._embedder
+
+    def use_embedder(self, emb: Embedder) -> None:
+        """Search with ``emb`` from now on (kb reindex has re-embedded the chunks): no query vector or
+        phrase vector of the previous embedder is reused."""
+        self._embedder, self._embedder_name = emb, emb.name
+        self._query_vector.cache_clear()
 
     def snapshot(self) -> indexer.Snapshot:
         """The current searchable state. Rebuilt from the store when the saved indexes are stale
@@ -245,11 +252,11 @@ class KnowledgeBase:
 
     def _bridge(self, vector, m: int) -> list[str]:
         """The corpus's ``m`` quoted phrases nearest a query vector, mined once a generation."""
-        gen = self.store.generation()
+        key = (self.store.generation(), self.embedder.name)  # kb reindex changes the embedder, not the store
         with self._phrases_lock:
-            if self._phrases is None or self._phrases[0] != gen:
-                self._phrases = (gen, formulations.load(self.store, self.embedder, self.search_config.bridge_min_docs))
-            return self._phrases[1].nearest(vector, m)
+            if self._phrases is None or self._phrases[:2] != key:
+                self._phrases = (*key, formulations.load(self.store, self.embedder, self.search_config.bridge_min_docs))
+            return self._phrases[2].nearest(vector, m)
 
     def query_plan(self, query: str, as_of: str | None = None, mode: str = "hybrid") -> QueryPlan:
         """What ``query`` asks for besides its topic (places, years, kinds, intent), as search reads it,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from kb import indexer
+from kb import formulations, indexer
 from kb.embed import Embedder, get_embedder
 from kb.errors import InvalidInput
 from kb.manifest import package_version
@@ -59,6 +59,9 @@ def reindex(kb: KnowledgeBase, embedder: str | Embedder,
         if progress:
             progress(done[0], len(texts))
     embedded = indexer.embed_missing(kb.store, new, texts, kb.settings.embed_batch, step)
+    # the phrase bridge's phrases too, so that no search embeds them (kb/formulations.py)
+    indexer.embed_missing(kb.store, new, formulations.mine(pair for page in kb.store.chunk_texts() for pair in page),
+                          kb.settings.embed_batch)
     if kb.remote:
         _switch_milvus(kb, new)
         return ReindexSummary(new.name, previous, len(ids), embedded, time.time() - t0)
@@ -67,7 +70,7 @@ def reindex(kb: KnowledgeBase, embedder: str | Embedder,
         (kb.dir / indexer.DERIVED).unlink(missing_ok=True)
         kb.manifest = replace(kb.manifest, embedder=new.name, dim=new.dim, package_version=package_version())
         kb.save_manifest()
-        kb._embedder, kb._embedder_name = new, new.name
+        kb.use_embedder(new)
         if indexer.current(snap, kb.store.generation()):
             ids = kb.store.chunk_ids()
             vectors = (VectorIndex.build(ids, indexer._vectors_for(kb.store, new, ids, kb.store.index_hashes(ids)),
@@ -92,6 +95,6 @@ def _switch_milvus(kb: KnowledgeBase, new: Embedder) -> None:
         kb.remote[0].drop()
         kb.manifest = replace(kb.manifest, embedder=new.name, dim=new.dim, package_version=package_version())
         kb.save_manifest()
-        kb._embedder, kb._embedder_name = new, new.name
+        kb.use_embedder(new)
         kb.remote = remote_index.open_backends(kb.manifest, kb.settings, kb.where)
         kb._snap = kb._remote_snapshot()

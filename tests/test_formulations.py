@@ -95,3 +95,20 @@ def test_ingest_embeds_the_new_phrases_so_a_search_does_not(tmp_path):
     kb.search("办事能不能只在网上一个地方办完", k=2)
     assert [kind for kind, _ in calls] == ["query"], calls
     kb.close()
+
+
+def test_a_new_embedder_brings_its_own_phrase_vectors(tmp_path):
+    """kb reindex embeds the phrases with the new embedder, and search does not reuse the old ones
+    (64-d phrase vectors against a 32-d query would fail)."""
+    from kb.reindex import reindex
+
+    kb = _kb(tmp_path)
+    query = "办事能不能只在网上一个地方办完"
+    assert kb.query_plan(query).bridge == ["一网通办"]  # phrases read with the 64-d fake embedder
+    reindex(kb, "fake:32")
+    calls = []
+    embed = kb.embedder.embed_batch
+    kb.embedder.embed_batch = lambda texts, kind="passage": calls.append(kind) or embed(texts, kind)
+    assert kb.embedder.dim == 32 and kb.search(query, k=2)
+    assert kb.query_plan(query).bridge == ["一网通办"] and calls == ["query"], calls
+    kb.close()
