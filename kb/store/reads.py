@@ -202,14 +202,9 @@ class Reads:
         """BM25 token lists of these chunks (all when None), in ascending id order, page by page:
         a full rebuild at 1M chunks never holds every token string at once."""
         if chunk_ids is None:
-            last = -1
-            while True:
-                rows = self.con.execute("SELECT chunk_id, tokens FROM chunks WHERE chunk_id > ? ORDER BY chunk_id"
-                                        " LIMIT ?", (last, page)).fetchall()
-                if not rows:
-                    return
-                last = rows[-1][0]
+            for rows in self._every_chunk("tokens", page):
                 yield [r[1].split(" ") if r[1] else [] for r in rows]
+            return
         ids = sorted(int(i) for i in chunk_ids)
         for i in range(0, len(ids), 500):
             part = ids[i:i + 500]
@@ -221,14 +216,19 @@ class Reads:
 
     def chunk_texts(self, page: int = 20_000) -> Iterator[list[tuple[str, str]]]:
         """Every chunk's (doc_id, text), in ascending chunk id order, page by page (kb/formulations.py)."""
+        for rows in self._every_chunk("doc_id, text", page):
+            yield [(r[1], r[2]) for r in rows]
+
+    def _every_chunk(self, columns: str, page: int) -> Iterator[list]:
+        """Rows of (chunk_id, *columns) of every chunk in ascending id order, ``page`` at a time."""
         last = -1
         while True:
-            rows = self.con.execute("SELECT chunk_id, doc_id, text FROM chunks WHERE chunk_id > ?"
-                                    " ORDER BY chunk_id LIMIT ?", (last, page)).fetchall()
+            rows = self.con.execute(f"SELECT chunk_id, {columns} FROM chunks WHERE chunk_id > ? ORDER BY chunk_id"
+                                    " LIMIT ?", (last, page)).fetchall()
             if not rows:
                 return
             last = rows[-1][0]
-            yield [(r[1], r[2]) for r in rows]
+            yield rows
 
     def all_chunks(self) -> tuple[np.ndarray, list[str], list[list[str]]]:
         """(chunk ids ascending, index hashes, token lists): small stores and tests only."""
