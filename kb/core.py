@@ -266,7 +266,8 @@ class KnowledgeBase:
             pq = parse_query(query)
             qp.bridge = formulations.bridged_phrases(
                 query_terms(pq), self.snapshot().keywords.doc_freqs,
-                lambda: self._bridge(self._query_vector(dense_text(pq)), self.search_config.bridge_phrases))
+                lambda: self._bridge(self._query_vector(dense_text(pq)), self.search_config.bridge_phrases),
+                qp.words())
         return qp
 
     def validity(self, as_of: str | None = None) -> ValidityView:

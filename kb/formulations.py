@@ -48,19 +48,22 @@ def mine(texts: Iterable[tuple[str, str]], min_docs: int = 1) -> list[str]:
 
 
 def unknown_words(terms: list[str], doc_freqs: dict[str, int], skip: Iterable[str] = ()) -> list[str]:
-    """Query words of two or more characters that no chunk holds, other than those holding a
-    question word of ``skip`` (哪些, 多久: they say how one asks, not what about): the sign of a
-    question asked in other words than the texts'."""
-    left_out = tuple(skip)
-    return [t for t in dict.fromkeys(terms) if len(t) >= 2 and doc_freqs.get(t, 0) == 0
-            and not any(w in t for w in left_out)]  # 哪几种 holds 哪几
+    """Chinese query words of two or more characters that no chunk holds: the sign of a question asked
+    in other words than the texts'. Numbers (2023) are not words, and a word that holds or lies within
+    one of ``skip`` does not count: question words (哪些, 多久; 哪几种 holds 哪几) say how one asks, and
+    the places, kinds and cues the query plan read (上海, 条例, 对比) say where and what kind."""
+    left_out = [w for w in skip if w]
+    return [t for t in dict.fromkeys(terms) if len(t) >= 2 and HAN.search(t) and doc_freqs.get(t, 0) == 0
+            and not any(w in t or t in w for w in left_out)]
 
 
 def bridged_phrases(terms: list[str], doc_freqs: Callable[[list[str]], dict[str, int]],
-                    nearest: Callable[[], list[str]]) -> list[str]:
-    """The nearest phrases (``nearest()``) when the query's words include one that no chunk holds;
-    none otherwise: a question in the texts' own words needs no bridge."""
-    return nearest() if unknown_words(terms, doc_freqs(terms), question_words()) else []
+                    nearest: Callable[[], list[str]], plan_words: Iterable[str] = ()) -> list[str]:
+    """The nearest phrases (``nearest()``) when the query's words include one that no chunk holds
+    (``plan_words``: the places, kinds and cues the query plan read); none otherwise: a question in
+    the texts' own words needs no bridge."""
+    skip = [*question_words(), *plan_words]
+    return nearest() if unknown_words(terms, doc_freqs(terms), skip) else []
 
 
 def phrase_words(phrases: list[str], have: list[str]) -> list[str]:

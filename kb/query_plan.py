@@ -47,6 +47,10 @@ class QueryPlan:
     def to_dict(self) -> dict:
         return {**asdict(self), "label": self.label()}
 
+    def words(self) -> list[str]:
+        """The words the plan read off the query: its places (in full: 上海市), kinds and cues."""
+        return [*self.places, *self.kinds, *self.cues]
+
     def label(self) -> str:
         """One line for the page: 按地区：上海市 · 年份：2023 · 类型：条例 · 意图：素材 · 近似提法：“一网通办”
         ("" when plain)."""

@@ -58,7 +58,7 @@ class SearchConfig:
     # A query holding words no chunk holds (办完: asked in other words) lends the keyword
     # query the words of the quoted phrase nearest it in meaning (kb/formulations.py), of those at
     # least two documents use: 办事能不能只在网上一个地方办完 → “一网通办”. Dev 0.760 → 0.772
-    # (paraphrase 0.365 → 0.470, R@10 0.771 → 0.788; one phrase: 2 or 3 measured 0.756 / 0.768, the
-    # next phrases' words are noise at a query word's weight). 0 = off. Not for material requests.
+    # (paraphrase 0.365 → 0.470, R@10 0.771 → 0.788; one phrase: 2 or 3 measured 0.756 / 0.769, the
+    # next phrases' words are noise at a query word's weight). 0 = off. Questions only (search.bridges).
     bridge_phrases: int = 1
     bridge_min_docs: int = 2

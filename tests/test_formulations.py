@@ -22,6 +22,9 @@ def test_unknown_words_leave_out_question_words_and_single_characters():
     terms = ["网上", "办完", "办事", "事", "跑几趟", "办完", "哪几", "哪几种"]
     assert unknown_words(terms, df, question_words()) == ["办完", "跑几趟"]
     assert unknown_words(["网上", "办事"], df, question_words()) == []
+    # numbers are not words; the places, kinds and cues the query plan read are not the topic
+    df.update({"2023": 0, "黔西南": 0, "暂行办法": 0})
+    assert unknown_words(["2023", "黔西南", "暂行办法", "办完"], df, ["黔西南州", "暂行办法"]) == ["办完"]
 
 
 def test_nearest_phrases_by_cosine():
@@ -74,6 +77,8 @@ def test_a_question_in_other_words_borrows_the_nearest_phrase(tmp_path):
     kb.search(query, k=2, mode="lexical")
     kb.search(query, k=2, feedback=False)
     kb.search(query + " 讲话素材", k=2)
+    kb.search("各地 " + query + " 对比", k=2)  # a comparison names a measure in the texts' words
+    kb.search("2023年信访事项办结", k=2)  # a year is no word the texts lack
     assert asked == [1]
     kb.search_config.bridge_phrases = 0
     plain = [h.title for h in kb.search(query, k=3)]
